@@ -1,0 +1,42 @@
+"""Checks: one module each, one shared interface (checks.base), one registration line below."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from checks.base import Check, CheckResult, ImageUnderTest, SetMetric, SetResult
+from checks.image_sanity import ImageSanityCheck
+from evaluate.errors import T2IQAError
+
+# Registration: one line per check.
+REGISTRY: dict[str, type[Check]] = {
+    ImageSanityCheck.name: ImageSanityCheck,
+}
+DEFAULT_CHECKS: tuple[str, ...] = tuple(REGISTRY)
+
+
+def build_checks(
+    names: Iterable[str] | None = None, options: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[Check]:
+    """Instantiate checks by name with per-check options; unknown names are a user error."""
+    names = list(names) if names is not None else list(DEFAULT_CHECKS)
+    options = options or {}
+    unknown = [n for n in [*names, *options] if n not in REGISTRY]
+    if unknown:
+        raise T2IQAError(
+            f"unknown check(s) {sorted(set(unknown))}; available checks: {', '.join(REGISTRY)}"
+        )
+    return [REGISTRY[n].from_options(options.get(n, {})) for n in dict.fromkeys(names)]
+
+
+__all__ = [
+    "DEFAULT_CHECKS",
+    "REGISTRY",
+    "Check",
+    "CheckResult",
+    "ImageUnderTest",
+    "SetMetric",
+    "SetResult",
+    "build_checks",
+]

@@ -1,0 +1,171 @@
+"""The small interface every check shares.
+
+A per-image check is a class with a ``name``, a ``version``, a ``Config`` dataclass and one
+method, ``check(item) -> CheckResult``. A set-level metric follows torchmetrics' shape:
+``update(items)``, ``compute() -> SetResult``, ``reset()``.
+
+Results are cached by (image hash, context hash, check name, config hash): the context hash
+covers what the check is told besides the pixels (prompt, expectations, requested size,
+generator flags), so the same picture judged against another prompt is judged anew.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from PIL import Image
+
+from evaluate.suites import PromptSpec
+
+# Verdict keywords shared by all checks; a check may add its own failure kinds
+# (e.g. "blank", "malformed"), but these four mean the same everywhere.
+OK = "ok"
+NOT_APPLICABLE = "not_applicable"  # the prompt asks nothing this check can judge
+UNAVAILABLE = "unavailable"  # the check cannot run here (missing weights): no score invented
+ERROR = "error"  # the check crashed on this input; the reason says why
+
+
+def stable_hash(obj: Any) -> str:
+    """Short hash of a JSON-able object, independent of key order."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def context_hash(
+    spec: PromptSpec, expected_size: tuple[int, int] | None, generation: Mapping[str, Any]
+) -> str:
+    """Hash of what a check is told besides the pixels."""
+    return stable_hash(
+        {"spec": spec.to_dict(), "expected_size": expected_size, "generation": dict(generation)}
+    )
+
+
+@dataclass(frozen=True)
+class ImageUnderTest:
+    """What a check sees: decoded RGB pixels plus everything known about how they came to be."""
+
+    image: Image.Image
+    image_hash: str
+    spec: PromptSpec
+    expected_size: tuple[int, int] | None = None  # (width, height) the generator was asked for
+    generation: Mapping[str, Any] = field(default_factory=dict)  # generator flags, e.g. nan
+
+    def context_hash(self) -> str:
+        return context_hash(self.spec, self.expected_size, self.generation)
+
+
+@dataclass
+class CheckResult:
+    """One check's verdict on one image.
+
+    ``passed`` is True / False, or None when the check does not apply or cannot run.
+    ``score`` is in [0, 1] (higher is better) unless the check documents another unit.
+    ``reason`` is a sentence for a person; ``details`` keeps what overlays need (boxes,
+    landmarks, measurements).
+    """
+
+    check: str
+    verdict: str
+    passed: bool | None
+    score: float | None
+    reason: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SetResult:
+    """A set-level metric of one run (FID, KID, CMMD, ...) with its sample size and interval."""
+
+    metric: str
+    value: float
+    n: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Check(ABC):
+    """Base class of per-image checks. Subclasses set ``name``, ``version``, ``Config``."""
+
+    name: ClassVar[str]
+    # Bump when the scoring changes, so cached results from the old logic are not reused.
+    version: ClassVar[str]
+    description: ClassVar[str]
+
+    @dataclass(frozen=True)
+    class Config:
+        pass
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config if config is not None else self.Config()
+
+    def config_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config)
+
+    def config_hash(self) -> str:
+        return stable_hash({"check": self.name, "version": self.version, **self.config_dict()})
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Check:
+        """Build from user options (a policy or CLI), naming any option that does not exist."""
+        fields = {f.name for f in dataclasses.fields(cls.Config)}
+        unknown = sorted(set(options) - fields)
+        if unknown:
+            from evaluate.errors import T2IQAError
+
+            raise T2IQAError(
+                f"check {cls.name!r} has no option(s) {unknown}; its options are {sorted(fields)}"
+            )
+        return cls(cls.Config(**options))
+
+    def applies(self, spec: PromptSpec) -> bool:
+        """Whether the prompt asks anything this check can judge."""
+        return True
+
+    @abstractmethod
+    def check(self, item: ImageUnderTest) -> CheckResult: ...
+
+    def check_batch(self, items: Sequence[ImageUnderTest]) -> list[CheckResult]:
+        """Checks with batched models override this; the default judges one by one."""
+        return [self.check(item) for item in items]
+
+    def result(
+        self,
+        verdict: str,
+        passed: bool | None,
+        score: float | None,
+        reason: str,
+        **details: Any,
+    ) -> CheckResult:
+        return CheckResult(self.name, verdict, passed, score, reason, details)
+
+    def not_applicable(self, reason: str) -> CheckResult:
+        return self.result(NOT_APPLICABLE, None, None, reason)
+
+
+class SetMetric(ABC):
+    """Base class of set-level metrics: states declared in ``reset``, then update/compute."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.reset()
+
+    @abstractmethod
+    def reset(self) -> None: ...
+
+    @abstractmethod
+    def update(self, items: Sequence[ImageUnderTest]) -> None: ...
+
+    @abstractmethod
+    def compute(self) -> SetResult: ...

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard (reads the result store, never writes scores)."""

@@ -1,0 +1,339 @@
+"""The ``t2iqa`` command line. Every command calls the same functions the Python API offers.
+
+Exit codes: 0 success, 1 the job ran but something in it failed (an image that could not be
+read or checked), 2 a usage or input error (message, no traceback), 130 interrupted (Ctrl-C;
+everything finished so far is kept).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from evaluate.errors import T2IQAError
+
+app = typer.Typer(
+    name="t2iqa",
+    help="Image QA and evaluation for text-to-image models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+suites_app = typer.Typer(help="List, show and import prompt suites.", no_args_is_help=True)
+app.add_typer(suites_app, name="suites")
+
+# Piped output (CI logs) gets room for the summary table instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_STORE = "t2iqa-store"
+
+StoreOption = Annotated[
+    Path,
+    typer.Option("--store", envvar="T2IQA_STORE", help="Store folder (SQLite file + images)."),
+]
+
+
+class RichReporter:
+    """Progress bars for the runner's stages."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description:<11}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=False,
+        )
+        self.task: Any = None
+        self.progress.start()
+
+    def stage(self, name: str, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total)
+        self.task = self.progress.add_task(name, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def warn(self, message: str) -> None:
+        self.progress.console.print(f"[yellow]warning:[/] {message}")
+
+    def done(self) -> None:
+        self.progress.stop()
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def parse_seeds(seeds: str) -> tuple[int, ...]:
+    """``4`` means seeds 0-3; ``7,8,9`` lists seeds; ``10-13`` is a range."""
+    text = seeds.strip()
+    try:
+        if "," in text:
+            values = tuple(int(s) for s in text.split(",") if s.strip())
+        elif "-" in text.lstrip("-"):
+            lo, hi = text.split("-", 1)
+            values = tuple(range(int(lo), int(hi) + 1))
+        else:
+            count = int(text)
+            if count < 1:
+                raise ValueError
+            values = tuple(range(count))
+    except ValueError:
+        raise T2IQAError(
+            f"--seeds {seeds!r}: give a count (4 = seeds 0-3), a list (7,8,9) or a range (10-13)"
+        ) from None
+    if not values or len(set(values)) != len(values) or min(values) < 0:
+        raise T2IQAError(f"--seeds {seeds!r}: seeds must be distinct whole numbers >= 0")
+    return values
+
+
+def parse_check_options(options: list[str]) -> dict[str, dict[str, Any]]:
+    """``--check-option image_sanity.blank_std=3`` -> {"image_sanity": {"blank_std": 3.0}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for opt in options:
+        key, sep, value = opt.partition("=")
+        check, dot, name = key.partition(".")
+        if not sep or not dot or not check or not name:
+            raise T2IQAError(f"--check-option {opt!r}: write it as CHECK.OPTION=VALUE")
+        try:
+            parsed: Any = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        out.setdefault(check, {})[name] = parsed
+    return out
+
+
+@app.command()
+def run(
+    suite: Annotated[
+        str, typer.Option(help="Bundled suite name or a suite/prompt file.")
+    ] = "smoke",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="Hub id (stabilityai/sdxl-turbo), local diffusers folder, or 'embedded' (the "
+            "offline random-weight plumbing model). With --images: a label for the source."
+        ),
+    ] = "embedded",
+    seeds: Annotated[str, typer.Option(help="Count (4 = 0-3), list (7,8) or range (10-13).")] = "1",
+    steps: Annotated[int | None, typer.Option(help="Inference steps.")] = None,
+    guidance: Annotated[float | None, typer.Option(help="Guidance scale.")] = None,
+    width: Annotated[int | None, typer.Option(help="Image width.")] = None,
+    height: Annotated[int | None, typer.Option(help="Image height.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Scheduler class or alias (euler, dpm++, ddim, ...).")
+    ] = None,
+    negative_prompt: Annotated[str | None, typer.Option(help="Default negative prompt.")] = None,
+    dtype: Annotated[str, typer.Option(help="auto, float32, float16 or bfloat16.")] = "auto",
+    device: Annotated[
+        str, typer.Option(help="auto (cuda > mps > cpu), cuda, cuda:1, mps, cpu.")
+    ] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Images per pipeline call.")] = 1,
+    limit: Annotated[
+        int | None, typer.Option(help="Only the first N prompts of the suite.")
+    ] = None,
+    check: Annotated[
+        list[str] | None, typer.Option("--check", help="Checks to run (repeatable); default all.")
+    ] = None,
+    check_option: Annotated[
+        list[str] | None, typer.Option(help="CHECK.OPTION=VALUE (repeatable).")
+    ] = None,
+    images: Annotated[
+        Path | None, typer.Option(help="Import images from this folder instead of generating.")
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="Manifest for --images (CSV/JSONL: file, prompt_id, seed).")
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Name the run (default: derived from its config).")
+    ] = None,
+    store: StoreOption = Path(DEFAULT_STORE),
+) -> None:
+    """Generate (or import) a suite's images, score them, store everything, print a summary."""
+    from evaluate.generation import GenerationSettings
+    from evaluate.runner import RunConfig, RunInterrupted, execute_run
+    from evaluate.store import Store
+    from evaluate.summary import print_summary
+
+    if limit is not None and limit < 1:
+        fail("--limit must be 1 or more")
+    if batch_size < 1:
+        fail("--batch-size must be 1 or more")
+    settings = GenerationSettings(
+        steps=steps, guidance=guidance, width=width, height=height, scheduler=scheduler,
+        negative_prompt=negative_prompt, dtype=dtype, device=device, batch_size=batch_size,
+    )  # fmt: skip
+    config = RunConfig(
+        suite=suite,
+        model=model,
+        seeds=parse_seeds(seeds),
+        settings=settings,
+        checks=tuple(check) if check else None,
+        check_options=parse_check_options(check_option or []),
+        limit=limit,
+        images_dir=str(images) if images else None,
+        manifest=str(manifest) if manifest else None,
+    )
+    with Store(store) as st:
+        reporter = RichReporter()
+        try:
+            outcome = execute_run(config, st, reporter, run_id=run_id)
+        except RunInterrupted as stop:
+            err_console.print(
+                f"[yellow]interrupted:[/] run {stop.run_id} keeps its {stop.images_kept} "
+                "finished images; run the same command again to resume."
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        print_summary(console, st, outcome)
+    raise typer.Exit(
+        EXIT_FAILED if outcome.failures or outcome_has_errors(outcome, store) else EXIT_OK
+    )
+
+
+def outcome_has_errors(outcome: Any, store_path: Path) -> bool:
+    from evaluate.store import Store
+    from evaluate.summary import error_rows
+
+    with Store(store_path, read_only=True) as st:
+        return bool(error_rows(st, outcome.run_id))
+
+
+@app.command()
+def runs(store: StoreOption = Path(DEFAULT_STORE)) -> None:
+    """List the runs in a store."""
+    from evaluate.store import Store
+
+    with Store(store, read_only=True) as st:
+        records = st.list_runs()
+        if not records:
+            console.print(f"no runs in {store}")
+            return
+        table = Table("run", "model", "suite", "status", "images", "created")
+        for r in records:
+            done = len(st.done_keys(r.run_id))
+            table.add_row(
+                r.run_id, r.model, f"{r.suite_name} {r.suite_version}", r.status,
+                f"{done}/{r.planned_images}", r.created_at,
+            )  # fmt: skip
+        console.print(table)
+
+
+@app.command()
+def export(
+    run_id: Annotated[str, typer.Argument(help="Run id (see `t2iqa runs`).")],
+    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option(help="Output file (default RUN.csv / RUN.parquet).")
+    ] = None,
+    store: StoreOption = Path(DEFAULT_STORE),
+) -> None:
+    """Export one row per (image, check) of a run."""
+    from evaluate.export import export_run
+
+    if format not in ("csv", "parquet"):
+        fail(f"--format {format!r}: use csv or parquet")
+    path = export_run(store, run_id, format, out)
+    console.print(f"wrote {path}")
+
+
+@suites_app.command("list")
+def suites_list() -> None:
+    """The bundled suites."""
+    from evaluate.suites import bundled_suites, load_suite
+
+    table = Table("name", "version", "prompts", "categories", "description")
+    for name in bundled_suites():
+        s = load_suite(name)
+        table.add_row(
+            s.name, s.version, str(len(s.prompts)), ", ".join(s.categories), s.description
+        )
+    console.print(table)
+
+
+@suites_app.command("show")
+def suites_show(
+    name: Annotated[str, typer.Argument(help="Bundled suite name or a suite/prompt file.")],
+    limit: Annotated[int, typer.Option(help="Prompts to show (0 = all).")] = 0,
+) -> None:
+    """The prompts of a suite with their expectations."""
+    from evaluate.suites import load_suite
+
+    s = load_suite(name)
+    console.print(f"[bold]{s.name}[/] {s.version}: {len(s.prompts)} prompts. {s.description}")
+    table = Table("id", "category", "prompt", "expect")
+    shown = s.prompts[:limit] if limit else s.prompts
+    for p in shown:
+        expect = (
+            json.dumps(p.expect.to_dict(), ensure_ascii=False) if not p.expect.is_empty() else ""
+        )
+        if p.expect_source == "prompt" and expect:
+            expect += " (parsed)"
+        table.add_row(p.id, p.category, p.prompt, expect)
+    console.print(table)
+
+
+@suites_app.command("import")
+def suites_import(
+    source: Annotated[Path, typer.Argument(help="A .txt, .csv, .tsv or .jsonl prompt list.")],
+    out: Annotated[Path, typer.Option(help="Suite YAML to write.")],
+    name: Annotated[str | None, typer.Option(help="Suite name (default: file name).")] = None,
+    version: Annotated[str, typer.Option(help="Suite version.")] = "1",
+) -> None:
+    """Turn a prompt list (e.g. PartiPrompts or DrawBench) into a suite file you can edit."""
+    from evaluate.suites import dump_suite_yaml, import_prompt_list
+
+    suite = import_prompt_list(source, name=name, version=version)
+    out.write_text(dump_suite_yaml(suite), encoding="utf-8")
+    console.print(f"wrote {out}: {len(suite.prompts)} prompts, categories {suite.categories}")
+
+
+def main() -> None:
+    """Entry point: user errors print a message and exit 2, never a traceback."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Library deprecation chatter (torch.jit, diffusers) is not the user's business.
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="huggingface_hub")
+    try:
+        code = app(standalone_mode=False)
+    except T2IQAError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(EXIT_INTERRUPTED)
+        raise
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

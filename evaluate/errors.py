@@ -1,0 +1,28 @@
+"""Errors a user can cause and fix. The CLI prints their message (no traceback) and exits 2."""
+
+from __future__ import annotations
+
+
+class T2IQAError(Exception):
+    """A problem with the user's input or environment, with a message saying what to do."""
+
+
+class SuiteError(T2IQAError):
+    """A suite or prompt file that cannot be used. Lists every problem found, not just the first."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(f"{source}: {problems[0]}")
+        else:
+            lines = "\n".join(f"  - {p}" for p in problems)
+            super().__init__(f"{source}: {len(problems)} problems:\n{lines}")
+
+
+class ModelLoadError(T2IQAError):
+    """A model that could not be loaded (unknown id, offline hub, broken local folder)."""
+
+
+class StoreError(T2IQAError):
+    """A store path that cannot be used (unwritable, not a t2iqa store, newer schema)."""
