@@ -69,9 +69,11 @@ class GenerationSettings:
         return asdict(self)
 
     def image_settings(self) -> dict[str, Any]:
-        """The settings that change pixels (batch size and device pick do not)."""
+        """The settings that define the images. Batch size and device are how they are made
+        (recorded in provenance), so resuming on another GPU or batch size continues the run."""
         d = self.to_dict()
         d.pop("batch_size")
+        d.pop("device")
         return d
 
 

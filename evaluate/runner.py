@@ -221,7 +221,7 @@ def execute_run(
         suite_hash=suite.content_hash(),
         prompts=suite.prompts,
         planned_images=len(requests),
-        config={**config.identity(suite), "run_config": config.to_dict()},
+        config={"identity": config.identity(suite), "run_config": config.to_dict()},
         provenance=prov,
     )
     store.set_run_checks(run_id, checks)

@@ -173,10 +173,16 @@ class Store:
         else:
             self._ensure_writable()
             self.conn = sqlite3.connect(self.db_path, timeout=30)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.row_factory = sqlite3.Row
-        self._check_schema()
+        try:
+            if not read_only:
+                # WAL: readers (the dashboard) never block the writer, nor it them.
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+            self._check_schema()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(f"{self.db_path} is not a t2iqa store ({exc})") from None
 
     def _ensure_writable(self) -> None:
         try:
@@ -192,19 +198,17 @@ class Store:
             ) from None
 
     def _check_schema(self) -> None:
-        try:
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the store at {self.root} was written by a newer t2iqa (schema {version}, "
-                    f"this one reads {SCHEMA_VERSION}); upgrade t2iqa or use another --store"
-                )
-            if version == 0 and not self.read_only:
-                with self.conn:
-                    self.conn.executescript(SCHEMA)
-                    self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.db_path} is not a t2iqa store ({exc})") from None
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self.conn.close()
+            raise StoreError(
+                f"the store at {self.root} was written by a newer t2iqa (schema {version}, "
+                f"this one reads {SCHEMA_VERSION}); upgrade t2iqa or use another --store"
+            )
+        if version == 0 and not self.read_only:
+            with self.conn:
+                self.conn.executescript(SCHEMA)
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.conn.close()
@@ -229,21 +233,25 @@ class Store:
         config: dict[str, Any],
         provenance: dict[str, Any],
     ) -> bool:
-        """Create a run, or mark an existing one running again. True when it already existed."""
+        """Create a run, or mark an existing one running again. True when it already existed.
+
+        ``config["identity"]`` (what decides the images) must match an existing run's; the rest
+        (how they are scored) may change and is updated.
+        """
         ts = now_iso()
         with self.conn:
             row = self.conn.execute("SELECT config_json FROM runs WHERE run_id=?", (run_id,))
             existing = row.fetchone()
             if existing is not None:
-                if json.loads(existing["config_json"]) != config:
+                if json.loads(existing["config_json"]).get("identity") != config.get("identity"):
                     raise StoreError(
-                        f"run {run_id!r} already exists in {self.root} with a different "
-                        "configuration; choose another --run-id or drop the option that changed"
+                        f"run {run_id!r} already exists in {self.root} with different images "
+                        "(model, suite, seeds or settings); choose another --run-id"
                     )
                 self.conn.execute(
-                    "UPDATE runs SET status='running', updated_at=?, provenance_json=? "
-                    "WHERE run_id=?",
-                    (ts, json.dumps(provenance), run_id),
+                    "UPDATE runs SET status='running', updated_at=?, config_json=?, "
+                    "provenance_json=? WHERE run_id=?",
+                    (ts, json.dumps(config), json.dumps(provenance), run_id),
                 )
                 return True
             self.conn.execute(
