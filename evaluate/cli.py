@@ -327,13 +327,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except typer.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        # Usage errors (bad flag, missing argument) arrive here in non-standalone mode. Typer
+        # vendors its own click, so they are recognised by shape, not by class.
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(EXIT_USAGE)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(EXIT_INTERRUPTED)
         raise
     sys.exit(code if isinstance(code, int) else EXIT_OK)
