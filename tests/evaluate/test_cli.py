@@ -10,7 +10,9 @@ from evaluate.cli import main, parse_check_options, parse_seeds
 from evaluate.errors import T2IQAError
 
 
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["t2iqa", *args])
     with pytest.raises(SystemExit) as info:
         main()
@@ -35,7 +37,9 @@ def test_parse_check_options() -> None:
         parse_check_options(["blank_std=3"])
 
 
-def test_run_export_and_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_run_export_and_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     store = str(tmp_path / "store")
     code, out, _ = cli(monkeypatch, capsys, "run", "--limit", "2", "--steps", "2", "--store", store)
     assert code == 0
@@ -44,12 +48,25 @@ def test_run_export_and_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     code, out, _ = cli(monkeypatch, capsys, "runs", "--store", store)
     assert code == 0 and run_id in out and "2/2" in out
     target = tmp_path / "r.csv"
-    code, out, _ = cli(monkeypatch, capsys, "export", run_id, "--store", store, "--out", str(target))
+    code, out, _ = cli(
+        monkeypatch, capsys, "export", run_id, "--store", store, "--out", str(target)
+    )
     assert code == 0
     frame = pd.read_csv(target)
     assert len(frame) == 2 and set(frame["verdict"]) == {"ok"} and Path(frame["file"][0]).is_file()
     parquet = tmp_path / "r.parquet"
-    code, _, _ = cli(monkeypatch, capsys, "export", run_id, "--store", store, "--format", "parquet", "--out", str(parquet))
+    code, _, _ = cli(
+        monkeypatch,
+        capsys,
+        "export",
+        run_id,
+        "--store",
+        store,
+        "--format",
+        "parquet",
+        "--out",
+        str(parquet),
+    )
     assert code == 0
     from_parquet = pd.read_parquet(parquet)
     assert list(from_parquet.columns) == list(frame.columns)
@@ -63,7 +80,10 @@ def test_run_export_and_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
         (["run", "--check", "nope"], "unknown check(s) ['nope']"),
         (["run", "--seeds", "x"], "--seeds 'x'"),
         (["run", "--limit", "0"], "--limit must be 1 or more"),
-        (["run", "--model", "stabilityai/sdxl-turbo", "--limit", "1"], "this machine looks offline"),
+        (
+            ["run", "--model", "stabilityai/sdxl-turbo", "--limit", "1"],
+            "this machine looks offline",
+        ),
         (["run", "--model", "./no/such/folder"], "no such model folder"),
         (["run", "--images", "/no/such/dir"], "no such folder"),
         (["run", "--dtype", "float8", "--limit", "1"], "unknown --dtype"),
@@ -76,7 +96,11 @@ def test_run_export_and_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     ],
 )
 def test_input_errors_exit_2_with_a_message(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    args: list[str],
+    message: str,
 ) -> None:
     store = tmp_path / "store"
     if args[0] == "export" and args[1] == "nope":
@@ -89,14 +113,18 @@ def test_input_errors_exit_2_with_a_message(
     assert "Traceback" not in out + err
 
 
-def test_unwritable_store(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_unwritable_store(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code, _, err = cli(monkeypatch, capsys, "run", "--store", str(blocker / "store"))
     assert code == 2 and "cannot write to the store folder" in err
 
 
-def test_suites_list_show_and_import(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_suites_list_show_and_import(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     code, out, _ = cli(monkeypatch, capsys, "suites", "list")
     assert code == 0 and "core" in out and "smoke" in out
     code, out, _ = cli(monkeypatch, capsys, "suites", "show", "smoke")
