@@ -177,7 +177,7 @@ def run(
     from evaluate.generation import GenerationSettings
     from evaluate.runner import RunConfig, RunInterrupted, execute_run
     from evaluate.store import Store
-    from evaluate.summary import print_summary
+    from evaluate.summary import error_rows, print_summary
 
     if limit is not None and limit < 1:
         fail("--limit must be 1 or more")
@@ -209,17 +209,8 @@ def run(
             )
             raise typer.Exit(EXIT_INTERRUPTED) from None
         print_summary(console, st, outcome)
-    raise typer.Exit(
-        EXIT_FAILED if outcome.failures or outcome_has_errors(outcome, store) else EXIT_OK
-    )
-
-
-def outcome_has_errors(outcome: Any, store_path: Path) -> bool:
-    from evaluate.store import Store
-    from evaluate.summary import error_rows
-
-    with Store(store_path, read_only=True) as st:
-        return bool(error_rows(st, outcome.run_id))
+        failed = bool(outcome.failures or error_rows(st, outcome.run_id))
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 @app.command()

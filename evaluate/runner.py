@@ -18,7 +18,7 @@ from PIL import Image
 from checks import build_checks
 from checks.base import ERROR, Check, CheckResult, ImageUnderTest, context_hash, stable_hash
 from evaluate import provenance
-from evaluate.embedded import EMBEDDED_MODEL_ID, PLUMBING_NOTE
+from evaluate.embedded import EMBEDDED_MODEL_ID
 from evaluate.errors import T2IQAError
 from evaluate.generation import (
     DiffusersSource,
@@ -294,15 +294,23 @@ def _score_run(
     if not records or not checks:
         return
     reporter.stage("checking", len(records) * len(checks))
-    for start in range(0, len(records), CHECK_CHUNK):
+    keys = [(c.name, c.config_hash()) for c in checks]
+
+    def is_cached(rec: ImageRecord) -> bool:
+        # The context hash is stored with the image, so the cache is read without decoding it.
+        return all(store.get_check_result(rec.image_hash, rec.context_hash, *k) for k in keys)
+
+    pending = [rec for rec in records if not is_cached(rec)]
+    outcome.cached += (len(records) - len(pending)) * len(checks)
+    reporter.advance((len(records) - len(pending)) * len(checks))
+    for start in range(0, len(pending), CHECK_CHUNK):
         items = []
-        for rec in records[start : start + CHECK_CHUNK]:
+        for rec in pending[start : start + CHECK_CHUNK]:
             try:
                 image = load_image(store, rec.file)
             except (OSError, ValueError) as exc:
-                outcome.failures.append(
-                    f"{rec.prompt_id} seed {rec.seed}: cannot read {rec.file}: {exc}"
-                )
+                where = f"{rec.prompt_id} seed {rec.seed}"
+                outcome.failures.append(f"{where}: cannot read {rec.file}: {exc}")
                 reporter.advance(len(checks))
                 continue
             spec = specs[rec.prompt_id]
@@ -313,4 +321,4 @@ def _score_run(
         outcome.cached += cached
 
 
-__all__ = ["PLUMBING_NOTE", "RunConfig", "RunOutcome", "default_run_id", "execute_run"]
+__all__ = ["RunConfig", "RunOutcome", "default_run_id", "execute_run"]

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from checks import REGISTRY
+from checks.image_sanity import ImageSanityCheck
+from evaluate.cli import main
 from evaluate.errors import ModelLoadError, T2IQAError
 from evaluate.generation import DiffusersSource, GenerationSettings
 from evaluate.runner import RunConfig, RunInterrupted, default_run_id, execute_run
@@ -153,3 +156,31 @@ def test_folder_import_run(tmp_path: Path, store_dir: Path) -> None:
         assert rows[suite.prompts[0].id]["verdict"] == "black"
         assert rows[suite.prompts[1].id]["verdict"] == "ok"
         assert rows[suite.prompts[1].id]["file"].endswith(".jpg")
+
+
+class CrashingCheck(ImageSanityCheck):
+    name = "crashing"
+    version = "1"
+
+    def check(self, item: Any) -> Any:
+        raise RuntimeError("detector exploded")
+
+
+def test_a_crashing_check_becomes_an_error_row_and_exit_1(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(REGISTRY, "crashing", CrashingCheck)
+    with Store(store_dir) as store:
+        outcome = execute_run(config(checks=("image_sanity", "crashing")), store)
+        rows = list(store.results_rows(outcome.run_id))
+    assert {r["check"]: r["verdict"] for r in rows} == {"image_sanity": "ok", "crashing": "error"}
+    crashed = [r for r in rows if r["check"] == "crashing"]
+    assert len(crashed) == 6
+    assert crashed[0]["reason"] == "check crashed: RuntimeError: detector exploded"
+    args = ["t2iqa", "run", "--limit", "3", "--seeds", "2", "--steps", "2", "--store", str(store_dir),
+            "--check", "image_sanity", "--check", "crashing"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", args)
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 1
+    assert "detector exploded" in capsys.readouterr().out
