@@ -6,12 +6,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from checks.base import Check, CheckResult, ImageUnderTest, SetMetric, SetResult
+from checks.hand_anatomy import HandAnatomyCheck
 from checks.image_sanity import ImageSanityCheck
+from checks.ocr_text import OcrTextCheck, UnexpectedTextCheck
 from evaluate.errors import T2IQAError
 
 # Registration: one line per check.
 REGISTRY: dict[str, type[Check]] = {
     ImageSanityCheck.name: ImageSanityCheck,
+    OcrTextCheck.name: OcrTextCheck,
+    UnexpectedTextCheck.name: UnexpectedTextCheck,
+    HandAnatomyCheck.name: HandAnatomyCheck,
 }
 DEFAULT_CHECKS: tuple[str, ...] = tuple(REGISTRY)
 

@@ -127,9 +127,17 @@ class Check(ABC):
             )
         return cls(cls.Config(**options))
 
+    # Shown when ``applies`` is False, e.g. "the prompt asks for no text".
+    not_applicable_reason: ClassVar[str] = "the prompt asks nothing this check judges"
+
     def applies(self, spec: PromptSpec) -> bool:
         """Whether the prompt asks anything this check can judge."""
         return True
+
+    def bind(self, prompts: Sequence[PromptSpec]) -> None:
+        """Told every prompt of the run (or QA batch) before judging; checks that rank an
+        image's prompt among the others (CLIP R-precision) keep them."""
+        return None
 
     @abstractmethod
     def check(self, item: ImageUnderTest) -> CheckResult: ...
@@ -150,6 +158,36 @@ class Check(ABC):
 
     def not_applicable(self, reason: str) -> CheckResult:
         return self.result(NOT_APPLICABLE, None, None, reason)
+
+
+def run_check(check: Check, items: Sequence[ImageUnderTest]) -> list[CheckResult]:
+    """Judge items with one check: the single code path of ``t2iqa run``, ``t2iqa check``
+    and the dashboard.
+
+    Items the check does not apply to get ``not_applicable`` without being looked at; a crash
+    becomes an ``error`` result for that image, never a lost batch.
+    """
+    results: list[CheckResult | None] = [
+        None if check.applies(item.spec) else check.not_applicable(check.not_applicable_reason)
+        for item in items
+    ]
+    todo = [k for k, r in enumerate(results) if r is None]
+    try:
+        for k, r in zip(todo, check.check_batch([items[k] for k in todo]), strict=True):
+            results[k] = r
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception:
+        for k in todo:  # retry one by one, so one bad image fails alone
+            try:
+                results[k] = check.check(items[k])
+            except (KeyboardInterrupt, MemoryError):
+                raise
+            except Exception as exc:
+                results[k] = CheckResult(
+                    check.name, ERROR, None, None, f"check crashed: {type(exc).__name__}: {exc}"
+                )
+    return [r for r in results if r is not None]
 
 
 class SetMetric(ABC):

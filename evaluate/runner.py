@@ -16,7 +16,7 @@ from typing import Any
 from PIL import Image
 
 from checks import build_checks
-from checks.base import ERROR, Check, CheckResult, ImageUnderTest, context_hash, stable_hash
+from checks.base import Check, ImageUnderTest, context_hash, run_check, stable_hash
 from evaluate import provenance
 from evaluate.embedded import EMBEDDED_MODEL_ID
 from evaluate.errors import T2IQAError
@@ -155,7 +155,7 @@ def score_items(
                 cached += 1
         for start in range(0, len(todo), CHECK_CHUNK):
             chunk = todo[start : start + CHECK_CHUNK]
-            results = run_check_safely(check, chunk)
+            results = run_check(check, chunk)
             store.put_check_results(
                 [
                     (it.image_hash, it.context_hash(), config_hash, r)
@@ -166,28 +166,6 @@ def score_items(
             on_progress(len(chunk))
         on_progress(len(items) - len(todo))
     return scored, cached
-
-
-def run_check_safely(check: Check, items: Sequence[ImageUnderTest]) -> list[CheckResult]:
-    """A crash in a check becomes an error result for that image, never a lost run."""
-    try:
-        return check.check_batch(items)
-    except (KeyboardInterrupt, MemoryError):
-        raise
-    except Exception:
-        results = []
-        for item in items:
-            try:
-                results.append(check.check(item))
-            except (KeyboardInterrupt, MemoryError):
-                raise
-            except Exception as exc:
-                results.append(
-                    CheckResult(
-                        check.name, ERROR, None, None, f"check crashed: {type(exc).__name__}: {exc}"
-                    )
-                )
-        return results
 
 
 def execute_run(
@@ -290,6 +268,8 @@ def _score_run(
     outcome: RunOutcome,
 ) -> None:
     specs = {s.id: s for s in store.run_prompts(run_id)}
+    for check in checks:
+        check.bind(list(specs.values()))
     records = store.images(run_id)
     if not records or not checks:
         return

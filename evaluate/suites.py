@@ -32,6 +32,7 @@ SUITE_KEYS = {"name", "version", "description", "prompts"}
 PROMPT_KEYS = {"id", "prompt", "category", "negative_prompt", "expect"}
 EXPECT_KEYS = {"text", "counts", "hands"}
 MAX_EXPECTED_COUNT = 100
+MAX_PROMPT_CHARS = 2000
 MAX_EXPECTED_HANDS = 20
 # Column names accepted for the prompt in a user's CSV/TSV/JSONL (PartiPrompts: "Prompt",
 # DrawBench: "Prompts").
@@ -160,6 +161,11 @@ def parse_prompt_entry(
     prompt = raw.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         problems.append(f"{label}: 'prompt' must be a non-empty string")
+    elif len(prompt) > MAX_PROMPT_CHARS:
+        problems.append(
+            f"{label}: the prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS} "
+            "(text encoders read about 77 tokens; a longer text is probably a pasting mistake)"
+        )
     category = raw.get("category", "general")
     if not isinstance(category, str) or not category.strip():
         problems.append(f"{label}: 'category' must be a non-empty string")

@@ -29,3 +29,15 @@ def embedded_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
+
+
+def require_system_files(paths: list[Path], package: str) -> None:
+    """Skip when Debian test data is missing, unless T2IQA_REQUIRE_SYSTEM_DATA=1 (set by
+    ``make test``, which installs it): there a missing file is a failure, not a silent skip."""
+    missing = [p for p in paths if not p.is_file()]
+    if not missing:
+        return
+    message = f"{missing[0]} missing: install Debian's {package} (make system-deps)"
+    if os.environ.get("T2IQA_REQUIRE_SYSTEM_DATA") == "1":
+        pytest.fail(message)
+    pytest.skip(message)

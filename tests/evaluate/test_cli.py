@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from evaluate.cli import main, parse_check_options, parse_seeds
 from evaluate.errors import T2IQAError
@@ -53,7 +54,9 @@ def test_run_export_and_runs(
     )
     assert code == 0
     frame = pd.read_csv(target)
-    assert len(frame) == 2 and set(frame["verdict"]) == {"ok"} and Path(frame["file"][0]).is_file()
+    assert len(frame) == 2 * 4  # 2 images x 4 checks
+    assert set(frame[frame["check"] == "image_sanity"]["verdict"]) == {"ok"}
+    assert Path(frame["file"][0]).is_file()
     parquet = tmp_path / "r.parquet"
     code, _, _ = cli(
         monkeypatch,
@@ -136,3 +139,76 @@ def test_suites_list_show_and_import(
     assert code == 0 and dest.is_file()
     code, out, _ = cli(monkeypatch, capsys, "suites", "show", str(dest))
     assert code == 0 and '"counts": {"cat": 3}' in out and '"text": "HI"' in out
+
+
+# ------------------------------------------------------------------ t2iqa check
+
+
+def _sign(path: Path, text: str) -> Path:
+    from benchmarks.qa_samples import render_sign
+
+    render_sign(text).save(path)
+    return path
+
+
+def test_check_exit_codes_json_and_annotations(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import json
+
+    right = _sign(tmp_path / "right.png", "OPEN")
+    wrong = _sign(tmp_path / "wrong.png", "OPFN")
+    prompt = 'a sign that says "OPEN"'
+    code, out, _ = cli(monkeypatch, capsys, "check", str(right), "--prompt", prompt)
+    assert code == 0 and "pass" in out
+    annotated = tmp_path / "annotated"
+    code, out, _ = cli(
+        monkeypatch, capsys, "check", str(right), str(wrong), "--prompt", prompt, "--json",
+        "--annotate", str(annotated),
+    )  # fmt: skip
+    assert code == 1
+    report = json.loads(out)
+    rows = {Path(r["image"]).name: r for r in report["images"]}
+    assert rows["right.png"]["verdict"] == "pass"
+    assert rows["wrong.png"]["verdict"] == "fail"
+    assert 'expected "OPEN", read "OPFN"' in rows["wrong.png"]["reasons"][0]
+    assert rows["wrong.png"]["checks"]["ocr_text"]["details"]["boxes"]
+    assert sorted(p.name for p in annotated.iterdir()) == ["right.png", "wrong.png"]
+    assert Image.open(annotated / "wrong.png").height > 320  # picture plus the verdict panel
+
+
+def test_check_bad_file_is_exit_2_and_others_still_checked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    right = _sign(tmp_path / "right.png", "OPEN")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnope")
+    code, out, _ = cli(
+        monkeypatch, capsys, "check", str(right), str(tmp_path / "broken.png"),
+        "--prompt", 'a sign that says "OPEN"', "--check-option", "ocr_text.max_ned=0.1",
+    )  # fmt: skip
+    assert code == 2
+    assert "1 pass, 0 fail, 1 unreadable" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check"], "nothing to check"),
+        (["check", "x.png"], "--prompt is required"),
+        (["check", "x.png", "--manifest", "m.jsonl"], "not both"),
+        (["check", "--manifest", "m.jsonl", "--prompt", "p"], "carries its own prompts"),
+        (["check", "x.png", "--prompt", "p", "--policy", "nope.yaml"], "does not exist"),
+        (["check", "x.png", "--prompt", "p", "--check-option", "ocr_text.nope=1"], "no option"),
+    ],
+)
+def test_check_usage_errors(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(monkeypatch, capsys, *args)
+    assert code == 2
+    assert message in " ".join(err.split())

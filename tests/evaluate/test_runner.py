@@ -24,7 +24,10 @@ FAST = GenerationSettings(steps=2)
 
 
 def config(**kw: Any) -> RunConfig:
-    base: dict[str, Any] = {"suite": "smoke", "seeds": (0, 1), "settings": FAST, "limit": 3}
+    base: dict[str, Any] = {
+        "suite": "smoke", "seeds": (0, 1), "settings": FAST, "limit": 3,
+        "checks": ("image_sanity",),  # the plumbing tests; every check is run below
+    }  # fmt: skip
     return RunConfig(**{**base, **kw})
 
 
@@ -45,6 +48,19 @@ def test_run_scores_and_a_second_run_reuses_everything(store_dir: Path) -> None:
         second = execute_run(config(), store)
         assert second.run_id == first.run_id and second.resumed
         assert (second.generated, second.skipped, second.scored, second.cached) == (0, 6, 0, 6)
+
+
+def test_default_run_scores_with_every_check(store_dir: Path) -> None:
+    with Store(store_dir) as store:
+        outcome = execute_run(config(checks=None, seeds=(0,), limit=None), store)
+        rows = list(store.results_rows(outcome.run_id))
+    assert {r["check"] for r in rows} == set(REGISTRY)
+    by_check = {(r["prompt_id"], r["check"]): r for r in rows}
+    text_prompt = next(p for p, c in by_check if p.startswith("text"))
+    # A text prompt is judged by ocr_text, the others by unexpected_text.
+    assert by_check[(text_prompt, "unexpected_text")]["verdict"] == "not_applicable"
+    assert by_check[(text_prompt, "ocr_text")]["verdict"] != "not_applicable"
+    assert not [r for r in rows if r["verdict"] == "error"]
 
 
 def test_config_round_trips_and_names_the_run() -> None:
@@ -105,7 +121,8 @@ def test_a_run_killed_mid_way_resumes_without_regenerating_or_duplicating(tmp_pa
     """SIGKILL (no clean-up at all) a real `t2iqa run`, then run the same command again."""
     store_dir = tmp_path / "store"
     cmd = [sys.executable, "-c", "from evaluate.cli import main; main()", "run", "--suite", "core",
-           "--limit", "40", "--steps", "2", "--store", str(store_dir)]  # fmt: skip
+           "--limit", "40", "--steps", "2", "--check", "image_sanity",
+           "--store", str(store_dir)]  # fmt: skip
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
     )
@@ -130,7 +147,9 @@ def test_a_run_killed_mid_way_resumes_without_regenerating_or_duplicating(tmp_pa
             (p, s): h
             for p, s, h in store.conn.execute("SELECT prompt_id, seed, image_hash FROM images")
         }
-        outcome = execute_run(RunConfig(suite="core", limit=40, settings=FAST), store)
+        outcome = execute_run(
+            RunConfig(suite="core", limit=40, settings=FAST, checks=("image_sanity",)), store
+        )
         assert outcome.skipped == len(before) and outcome.generated == 40 - len(before)
         after = {(r.prompt_id, r.seed): r.image_hash for r in store.images(outcome.run_id)}
         assert len(after) == 40
@@ -149,7 +168,13 @@ def test_folder_import_run(tmp_path: Path, store_dir: Path) -> None:
     Image.effect_noise((40, 30), 60).convert("RGB").save(images / f"{suite.prompts[1].id}.jpg")
     with Store(store_dir) as store:
         outcome = execute_run(
-            RunConfig(suite="smoke", model="midjourney-v7", images_dir=str(images)), store
+            RunConfig(
+                suite="smoke",
+                model="midjourney-v7",
+                images_dir=str(images),
+                checks=("image_sanity",),
+            ),
+            store,
         )
         assert outcome.generated == 2 and not outcome.plumbing_only
         rows = {r["prompt_id"]: r for r in store.results_rows(outcome.run_id)}

@@ -1,0 +1,116 @@
+"""Sample images for pre-publication QA, made by our own code: signs with right and wrong
+text (rendered with the DejaVu fonts) plus the photographs of hands that Debian's opencv-doc
+package ships, where it is installed.
+
+``python -m benchmarks.qa_samples OUT`` writes the images and ``OUT/manifest.jsonl``, whose
+rows carry the verdict a correct QA tool must give (``expected_verdict``; t2iqa ignores it,
+the tests compare against it). The README's demo runs ``t2iqa check`` on this manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+HAND_PHOTO_DIR = Path("/usr/share/doc/opencv-doc/opencv4/html")
+HAND_PHOTOS = (
+    "handSrc.jpg",
+    "handDst.jpg",
+    "Back_Projection_Theory0.jpg",
+    "Back_Projection1_Source_Image.jpg",
+)
+
+
+def font_path(bold: bool = True) -> Path:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in FONT_DIRS:
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"{name} not found in {', '.join(map(str, FONT_DIRS))}: install Debian's fonts-dejavu-core"
+    )
+
+
+def render_sign(
+    text: str,
+    size: tuple[int, int] = (640, 320),
+    font_size: int = 64,
+    background: tuple[int, int, int] = (232, 224, 206),
+    ink: tuple[int, int, int] = (25, 25, 30),
+) -> Image.Image:
+    """A flat sign with ``text`` centred on it (lines split on newlines)."""
+    img = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(img)
+    if text:
+        font = ImageFont.truetype(str(font_path()), font_size)
+        box = draw.multiline_textbbox((0, 0), text, font=font, align="center", spacing=16)
+        x = (size[0] - (box[2] - box[0])) / 2 - box[0]
+        y = (size[1] - (box[3] - box[1])) / 2 - box[1]
+        draw.multiline_text((x, y), text, font=font, fill=ink, align="center", spacing=16)
+    return img
+
+
+def hand_photos() -> list[Path]:
+    """The opencv-doc hand photographs present on this machine."""
+    return [HAND_PHOTO_DIR / n for n in HAND_PHOTOS if (HAND_PHOTO_DIR / n).is_file()]
+
+
+@dataclass(frozen=True)
+class Sample:
+    file: str
+    prompt: str
+    rendered: str | None  # text drawn on the sign; None for photographs
+    expected_verdict: str
+    why: str
+
+
+SIGN_PROMPT = 'a shop sign that says "OPEN 24/7"'
+SIGNS = (
+    Sample("sign-right.png", SIGN_PROMPT, "OPEN 24/7", "pass", "the text asked for"),
+    Sample("sign-misspelled.png", SIGN_PROMPT, "OPFN 24/7", "fail", "a wrong letter"),
+    Sample("sign-missing-word.png", SIGN_PROMPT, "OPEN", "fail", "a word left out"),
+    Sample("sign-extra-word.png", SIGN_PROMPT, "OPEN 24/7\nNOW", "fail", "a word too many"),
+    Sample("sign-blank.png", SIGN_PROMPT, "", "fail", "no text at all"),
+    Sample(
+        "poster-unasked-text.png", "a plain beige poster", "SALE TODAY", "pass",
+        "text nobody asked for: a warning, not a block, under the default policy",
+    ),
+)  # fmt: skip
+
+
+def write_samples(out: Path) -> list[Sample]:
+    """Write the sample images and their manifest; returns what was written."""
+    out.mkdir(parents=True, exist_ok=True)
+    samples = list(SIGNS)
+    for sample in SIGNS:
+        render_sign(sample.rendered or "").save(out / sample.file)
+    for photo in hand_photos():
+        name = f"hand-{photo.stem}.jpg"
+        shutil.copyfile(photo, out / name)
+        samples.append(
+            Sample(name, "a photo of one open hand", None, "pass", "a real hand (opencv-doc)")
+        )
+    with (out / "manifest.jsonl").open("w", encoding="utf-8") as fh:
+        for s in samples:
+            row = {"image": s.file, "prompt": s.prompt, "expected_verdict": s.expected_verdict,
+                   "why": s.why}  # fmt: skip
+            fh.write(json.dumps(row) + "\n")
+    return samples
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "demo-qa")
+    samples = write_samples(out)
+    hands = sum(s.rendered is None for s in samples)
+    note = "" if hands else " (no hand photos: install Debian's opencv-doc to add them)"
+    print(f"wrote {len(samples)} sample images and {out / 'manifest.jsonl'}{note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Speed of the per-image checks on CPU, and of ``t2iqa check`` against a bare engine loop.
+
+Images: rendered signs (right and wrong text), the opencv-doc hand photographs where
+installed, and noise, cycled to ``--images`` files with a manifest.
+
+Printed:
+1. per check, milliseconds per image (models loaded beforehand, one core);
+2. one core (process pinned, torch on 1 thread): the wall time of ``check_entries`` (what
+   ``t2iqa check`` runs: read and decode each file, every check, verdicts) against a bare
+   loop over the same engines on the same files (PIL decode, EasyOCR ``readtext``, MediaPipe
+   ``detect``, a grey-level std), as a ratio (target <= 1.10);
+3. ``--workers 2`` (one thread each, model loading included) against the one-core run: the
+   speed-up from the second core (near 2 is linear).
+
+    python -m benchmarks.speed_checks [--images 120] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from benchmarks.qa_samples import hand_photos, render_sign
+
+
+def write_images(folder: Path, n: int) -> Path:
+    """n image files with a manifest: signs, hand photos, noise in turn."""
+    prompt = 'a sign that says "OPEN 24/7"'
+    kinds: list[tuple[str, Image.Image]] = [
+        (prompt, render_sign("OPEN 24/7", (480, 240), 48)),
+        (prompt, render_sign("OPFN 24/7", (480, 240), 48)),
+        ("a plain poster", render_sign("SALE", (480, 240), 48)),
+        ("a forest", Image.effect_noise((384, 384), 60).convert("RGB")),
+    ]
+    kinds += [("a photo of one open hand", Image.open(p).convert("RGB")) for p in hand_photos()]
+    with (folder / "manifest.jsonl").open("w") as fh:
+        for k in range(n):
+            prompt_k, image = kinds[k % len(kinds)]
+            name = f"img{k:04d}.png"
+            image.save(folder / name)
+            fh.write(json.dumps({"image": name, "prompt": prompt_k}) + "\n")
+    return folder / "manifest.jsonl"
+
+
+def bare_loop(files: list[Path]) -> float:
+    """The engines alone, as a user's own script would call them."""
+    from checks.hand_anatomy import detect_hands, load_landmarker
+    from checks.ocr_text import load_reader, read_text
+
+    reader = load_reader(None, False)
+    landmarker = load_landmarker(None, 6, 0.5)
+    start = time.perf_counter()
+    for path in files:
+        with Image.open(path) as img:
+            rgb = np.asarray(img.convert("RGB"))
+        read_text(reader, rgb)
+        detect_hands(landmarker, rgb)
+        float(np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.float64).std())
+    return time.perf_counter() - start
+
+
+def harness(manifest: Path, workers: int) -> float:
+    from evaluate.qa import Policy, check_entries, read_manifest
+
+    entries = read_manifest(manifest)
+    start = time.perf_counter()
+    check_entries(entries, Policy(), workers=workers)
+    return time.perf_counter() - start
+
+
+def per_check_ms(manifest: Path, limit: int = 24) -> dict[str, float]:
+    from checks.base import ImageUnderTest, run_check
+    from evaluate.images import read_image_file
+    from evaluate.qa import Policy, read_manifest
+
+    entries = read_manifest(manifest)[:limit]
+    items = []
+    for e in entries:
+        loaded = read_image_file(e.path)
+        assert e.spec is not None
+        items.append(ImageUnderTest(loaded.image, loaded.sha256, e.spec))
+    out = {}
+    for check in Policy().build():
+        run_check(check, items[:2])  # load models outside the timing
+        start = time.perf_counter()
+        for it in items:
+            run_check(check, [it])
+        out[check.name] = 1000 * (time.perf_counter() - start) / len(items)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=120)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    import torch
+
+    cores = sorted(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = write_images(Path(tmp), args.images)
+        files = sorted(Path(tmp).glob("img*.png"))
+        print(f"{len(files)} images ({len(hand_photos())} distinct hand photos), "
+              f"{len(cores)} cores available")  # fmt: skip
+
+        os.sched_setaffinity(0, {cores[0]})  # one core
+        torch.set_num_threads(1)
+        print("\nper check, one core (ms / image, 24 images, models loaded):")
+        for name, ms in per_check_ms(manifest).items():
+            print(f"  {name:<16} {ms:8.1f}")
+
+        bare, ours = [], []
+        for _ in range(args.repeats):  # interleaved, so drift hits both sides
+            bare.append(bare_loop(files))
+            ours.append(harness(manifest, 1))
+        med = statistics.median
+        print(f"\none core, {len(files)} images, {args.repeats} interleaved repeats:")
+        for label, times in (("bare engine loop", bare), ("t2iqa check", ours)):
+            print(f"  {label:<18} fastest {min(times):7.2f} s   median {med(times):7.2f} s")
+        ratio_min, ratio_med = min(ours) / min(bare), med(ours) / med(bare)
+        print(f"  ratio (fastest) {ratio_min:.3f}   (median) {ratio_med:.3f}   target <= 1.10")
+
+        os.sched_setaffinity(0, set(cores))
+        if len(cores) >= 2:
+            two = harness(manifest, 2)
+            print(f"\n--workers 2 (1 thread each, model loading included): {two:7.2f} s, "
+                  f"speed-up {min(ours) / two:.2f}x over one core "
+                  f"({len(files) / two:.1f} images/s)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,382 @@
+"""Pre-publication QA: images plus their prompts in, one verdict per image out.
+
+``t2iqa check`` and the dashboard's upload page both call ``check_entries``; scoring goes
+through ``checks.base.run_check``, the same function ``t2iqa run`` uses, so a verdict here is
+the verdict a run would store.
+
+A policy (YAML) says which checks run, their options (thresholds are check options, e.g.
+``ocr_text.max_ned``) and which checks block publication; the others only warn.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checks import REGISTRY, build_checks
+from checks.base import ERROR, UNAVAILABLE, Check, CheckResult, ImageUnderTest, run_check
+from evaluate.errors import SuiteError, T2IQAError
+from evaluate.images import ImageInputError, LoadedImage, images_in, read_image_file
+from evaluate.suites import PromptSpec, parse_prompt_entry
+
+PASS, FAIL, INPUT_ERROR = "pass", "fail", "error"
+# Checks that warn rather than block unless a policy says otherwise: OCR reads letters into
+# some textures, so unasked-for text is worth a look but not an automatic rejection.
+WARN_ONLY_BY_DEFAULT = ("unexpected_text",)
+POLICY_KEYS = {"checks", "blocking", "options", "allow_unavailable"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    checks: tuple[str, ...] | None = None  # None: every registered check
+    blocking: tuple[str, ...] | None = None  # None: every check run, but the warn-only ones
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    allow_unavailable: bool = False  # a blocking check that cannot run: pass instead of fail
+
+    def check_names(self) -> tuple[str, ...]:
+        return self.checks if self.checks is not None else tuple(REGISTRY)
+
+    def blocks(self, check: str) -> bool:
+        if self.blocking is not None:
+            return check in self.blocking
+        return check not in WARN_ONLY_BY_DEFAULT
+
+    def build(self) -> list[Check]:
+        return build_checks(self.check_names(), self.options)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "checks": list(self.check_names()),
+            "blocking": [c for c in self.check_names() if self.blocks(c)],
+            "options": self.options,
+            "allow_unavailable": self.allow_unavailable,
+        }
+
+
+def load_policy(path: Path) -> Policy:
+    """Read a policy file, listing every problem in it at once."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise T2IQAError(f"policy file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise SuiteError(str(path), [f"not valid YAML: {exc}"]) from None
+    return policy_from_dict(raw if raw is not None else {}, str(path))
+
+
+def policy_from_dict(raw: Any, source: str = "policy") -> Policy:
+    problems: list[str] = []
+    if not isinstance(raw, Mapping):
+        raise SuiteError(source, ["a policy is a mapping with keys " + ", ".join(POLICY_KEYS)])
+    if unknown := sorted(set(raw) - POLICY_KEYS):
+        problems.append(f"unknown key(s) {unknown}; allowed: {sorted(POLICY_KEYS)}")
+
+    def names(key: str) -> tuple[str, ...] | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"'{key}' must be a list of check names")
+            return None
+        if bad := [v for v in value if v not in REGISTRY]:
+            problems.append(f"'{key}' names unknown check(s) {bad}; known: {list(REGISTRY)}")
+        return tuple(value)
+
+    checks, blocking = names("checks"), names("blocking")
+    options = raw.get("options") or {}
+    if not isinstance(options, Mapping) or not all(
+        isinstance(v, Mapping) for v in options.values()
+    ):
+        problems.append("'options' must map check names to mappings of option values")
+        options = {}
+    allow = raw.get("allow_unavailable", False)
+    if not isinstance(allow, bool):
+        problems.append("'allow_unavailable' must be true or false")
+    if problems:
+        raise SuiteError(source, problems)
+    policy = Policy(checks, blocking, {k: dict(v) for k, v in options.items()}, bool(allow))
+    try:
+        policy.build()  # unknown checks or options, bad option values: reported now, not later
+    except (T2IQAError, TypeError) as exc:
+        raise SuiteError(source, [str(exc)]) from None
+    return policy
+
+
+# ---------------------------------------------------------------- entries: what to check
+
+
+@dataclass(frozen=True)
+class QAEntry:
+    """One image to judge and what it should show. ``problem`` is set when the entry itself
+    is unusable (bad prompt or expectations); the image is then not looked at."""
+
+    path: Path
+    spec: PromptSpec | None
+    problem: str | None = None
+
+
+def _entry_id(path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.")[:128] or "image"
+
+
+def make_entry(path: Path, prompt: Any, expect: Any = None, where: str | None = None) -> QAEntry:
+    raw: dict[str, Any] = {"id": _entry_id(path), "prompt": prompt, "category": "qa"}
+    if expect is not None:
+        raw["expect"] = expect
+    problems: list[str] = []
+    spec = parse_prompt_entry(raw, where or str(path), problems)
+    if spec is None:
+        return QAEntry(path, None, "; ".join(problems))
+    return QAEntry(path, spec)
+
+
+def entries_from_paths(
+    paths: Sequence[Path], prompt: str, expect: Mapping[str, Any] | None = None
+) -> list[QAEntry]:
+    """Image files and folders (their images, sorted) judged against one prompt."""
+    out: list[QAEntry] = []
+    for path in paths:
+        if path.is_dir():
+            files = images_in(path)
+            if not files:
+                raise T2IQAError(f"{path}: the folder holds no image files")
+            out.extend(make_entry(f, prompt, expect) for f in files)
+        else:
+            out.append(make_entry(path, prompt, expect))
+    return out
+
+
+MANIFEST_IMAGE_KEYS = ("image", "file", "path")
+
+
+def read_manifest(path: Path) -> list[QAEntry]:
+    """A JSONL or CSV manifest: image path (relative to the manifest), prompt, optional
+    expectations (JSONL: an ``expect`` object; CSV: ``text``, ``hands``, ``counts`` columns
+    with counts as ``apple=3;dog=1``)."""
+    if not path.is_file():
+        raise T2IQAError(f"manifest {path} does not exist")
+    rows: list[tuple[str, dict[str, Any]]] = []
+    problems: list[str] = []
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".jsonl":
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {n}: not JSON ({exc.msg})")
+                continue
+            if not isinstance(obj, dict):
+                problems.append(f"line {n}: each line must be a JSON object")
+                continue
+            rows.append((f"line {n}", obj))
+    elif path.suffix.lower() in (".csv", ".tsv"):
+        reader = csv.DictReader(text.splitlines(), delimiter="\t" if path.suffix == ".tsv" else ",")
+        for n, row in enumerate(reader, 2):
+            rows.append((f"row {n}", _csv_entry(row, f"row {n}", problems)))
+    else:
+        raise T2IQAError(f"manifest {path}: use .jsonl or .csv (got {path.suffix or 'no suffix'})")
+    entries = []
+    for where, obj in rows:
+        image = next((obj[k] for k in MANIFEST_IMAGE_KEYS if obj.get(k)), None)
+        if not isinstance(image, str):
+            problems.append(f"{where}: no image path (column 'image')")
+            continue
+        if "prompt" not in obj:
+            problems.append(f"{where}: no 'prompt'")
+            continue
+        image_path = Path(image) if Path(image).is_absolute() else path.parent / image
+        entries.append(make_entry(image_path, obj["prompt"], obj.get("expect"), f"{path} {where}"))
+    if problems:
+        raise SuiteError(str(path), problems)
+    if not entries:
+        raise T2IQAError(f"manifest {path} lists no images")
+    return entries
+
+
+def _csv_entry(row: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {k: v for k, v in row.items() if k in (*MANIFEST_IMAGE_KEYS, "prompt")}
+    expect: dict[str, Any] = {}
+    if row.get("text"):
+        expect["text"] = row["text"]
+    if row.get("hands"):
+        try:
+            expect["hands"] = int(row["hands"])
+        except ValueError:
+            problems.append(f"{where}: hands must be a whole number, got {row['hands']!r}")
+    if row.get("counts"):
+        for part in str(row["counts"]).split(";"):
+            noun, _, n = part.partition("=")
+            try:
+                expect.setdefault("counts", {})[noun.strip()] = int(n)
+            except ValueError:
+                problems.append(f"{where}: counts must look like apple=3;dog=1, got {part!r}")
+    if expect:
+        out["expect"] = expect
+    return out
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+@dataclass
+class QAVerdict:
+    """One image's verdict: pass, fail (a blocking check failed) or error (unusable input)."""
+
+    image: str
+    prompt: str | None
+    verdict: str
+    reasons: list[str]  # why it fails, blocking checks first
+    warnings: list[str]  # non-blocking failures
+    results: list[CheckResult]
+    expect: dict[str, Any] = field(default_factory=dict)
+    image_sha256: str | None = None
+    note: str | None = None  # e.g. how a 16-bit image was converted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "image": self.image,
+            "prompt": self.prompt,
+            "expect": self.expect,
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "warnings": self.warnings,
+            "image_sha256": self.image_sha256,
+            "note": self.note,
+            "checks": {r.check: r.to_dict() for r in self.results},
+        }
+
+
+def decide(policy: Policy, results: Iterable[CheckResult]) -> tuple[str, list[str], list[str]]:
+    """(verdict, reasons, warnings) of one image from its check results under a policy."""
+    reasons: list[str] = []
+    warnings: list[str] = []
+    for r in results:
+        if r.passed is False:
+            line = f"{r.check}: {r.reason}"
+        elif r.verdict == ERROR:
+            line = f"{r.check} could not judge: {r.reason}"
+        elif r.verdict == UNAVAILABLE and not policy.allow_unavailable:
+            line = f"{r.check} cannot run here: {r.reason}"
+        else:
+            continue
+        (reasons if policy.blocks(r.check) else warnings).append(line)
+    return (FAIL if reasons else PASS), reasons, warnings
+
+
+def judge_images(
+    checks: Sequence[Check], policy: Policy, items: Sequence[ImageUnderTest]
+) -> list[tuple[str, list[str], list[str], list[CheckResult]]]:
+    per_check = [run_check(check, items) for check in checks]
+    out = []
+    for k in range(len(items)):
+        results = [rs[k] for rs in per_check]
+        verdict, reasons, warnings = decide(policy, results)
+        out.append((verdict, reasons, warnings, results))
+    return out
+
+
+def check_loaded(
+    checks: Sequence[Check], policy: Policy, entry: QAEntry, loaded: LoadedImage
+) -> QAVerdict:
+    assert entry.spec is not None
+    item = ImageUnderTest(loaded.image, loaded.sha256, entry.spec)
+    verdict, reasons, warnings, results = judge_images(checks, policy, [item])[0]
+    return QAVerdict(
+        str(entry.path), entry.spec.prompt, verdict, reasons, warnings, results,
+        entry.spec.expect.to_dict(), loaded.sha256, loaded.note,
+    )  # fmt: skip
+
+
+def check_entry(checks: Sequence[Check], policy: Policy, entry: QAEntry) -> QAVerdict:
+    """Judge one entry; an unusable entry or file becomes an error row, never an exception."""
+    prompt = entry.spec.prompt if entry.spec else None
+    if entry.problem:
+        return QAVerdict(str(entry.path), prompt, INPUT_ERROR, [entry.problem], [], [])
+    try:
+        loaded = read_image_file(entry.path)
+    except ImageInputError as exc:
+        return QAVerdict(str(entry.path), prompt, INPUT_ERROR, [str(exc)], [], [])
+    return check_loaded(checks, policy, entry, loaded)
+
+
+# Worker processes: each builds its checks (and loads its models) once.
+_worker_checks: list[Check] | None = None
+_worker_policy: Policy | None = None
+
+
+def _init_worker(policy: Policy, threads: int, specs: list[PromptSpec]) -> None:
+    global _worker_checks, _worker_policy
+    import torch
+
+    torch.set_num_threads(threads)
+    _worker_policy = policy
+    _worker_checks = build_bound(policy, specs)
+
+
+def build_bound(policy: Policy, specs: Sequence[PromptSpec]) -> list[Check]:
+    """The policy's checks, told every prompt of the batch."""
+    checks = policy.build()
+    for check in checks:
+        check.bind(specs)
+    return checks
+
+
+def _check_in_worker(entry: QAEntry) -> QAVerdict:
+    assert _worker_checks is not None and _worker_policy is not None
+    return check_entry(_worker_checks, _worker_policy, entry)
+
+
+def check_entries(
+    entries: Sequence[QAEntry],
+    policy: Policy,
+    workers: int = 1,
+    on_result: Callable[[QAVerdict], None] = lambda v: None,
+) -> list[QAVerdict]:
+    """Judge every entry, in order. ``workers`` > 1 spreads images over processes (each
+    loads the models once: worth it for large batches only)."""
+    specs = [e.spec for e in entries if e.spec is not None]
+    checks = build_bound(policy, specs)  # fails fast on a bad policy, before workers start
+    if workers <= 1 or len(entries) < 2:
+        out = []
+        for entry in entries:
+            out.append(check_entry(checks, policy, entry))
+            on_result(out[-1])
+        return out
+    import multiprocessing
+
+    # spawn, not fork: a forked torch or MediaPipe runtime can deadlock in its thread pools.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, ctx, _init_worker, (policy, 1, specs)) as pool:
+        out = []
+        for verdict in pool.map(_check_in_worker, entries, chunksize=4):
+            out.append(verdict)
+            on_result(verdict)
+        return out
+
+
+__all__ = [
+    "FAIL",
+    "INPUT_ERROR",
+    "PASS",
+    "Policy",
+    "QAEntry",
+    "QAVerdict",
+    "check_entries",
+    "check_loaded",
+    "decide",
+    "entries_from_paths",
+    "load_policy",
+    "make_entry",
+    "policy_from_dict",
+    "read_manifest",
+]
