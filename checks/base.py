@@ -12,16 +12,19 @@ generator flags), so the same picture judged against another prompt is judged an
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from PIL import Image
 
 from evaluate.suites import PromptSpec
+
+T = TypeVar("T")
 
 # Verdict keywords shared by all checks; a check may add its own failure kinds
 # (e.g. "blank", "malformed"), but these four mean the same everywhere.
@@ -29,6 +32,24 @@ OK = "ok"
 NOT_APPLICABLE = "not_applicable"  # the prompt asks nothing this check can judge
 UNAVAILABLE = "unavailable"  # the check cannot run here (missing weights): no score invented
 ERROR = "error"  # the check crashed on this input; the reason says why
+
+
+def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
+    """For cached model loaders: a load that failed (missing weights) fails again at once
+    with the same error for the same arguments, instead of retrying per image."""
+    failures: dict[tuple[Any, ...], Exception] = {}
+
+    @functools.wraps(load)
+    def wrapper(*args: Any) -> T:
+        if args in failures:
+            raise failures[args]
+        try:
+            return load(*args)
+        except Exception as exc:
+            failures[args] = exc
+            raise
+
+    return wrapper
 
 
 def stable_hash(obj: Any) -> str:
@@ -195,9 +216,30 @@ class SetMetric(ABC):
 
     name: ClassVar[str]
     version: ClassVar[str]
+    description: ClassVar[str]
 
-    def __init__(self) -> None:
+    @dataclass(frozen=True)
+    class Config:
+        pass
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config if config is not None else self.Config()
         self.reset()
+
+    def config_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> SetMetric:
+        fields = {f.name for f in dataclasses.fields(cls.Config)}
+        unknown = sorted(set(options) - fields)
+        if unknown:
+            from evaluate.errors import T2IQAError
+
+            raise T2IQAError(
+                f"metric {cls.name!r} has no option(s) {unknown}; its options are {sorted(fields)}"
+            )
+        return cls(cls.Config(**options))
 
     @abstractmethod
     def reset(self) -> None: ...

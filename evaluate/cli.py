@@ -127,6 +127,30 @@ def parse_check_options(options: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+EMBEDDED_SCORERS = {
+    "clip_alignment": {"model": "embedded"},
+    "object_count": {"model": "embedded"},
+}
+EMBEDDED_SET_SCORERS = {
+    "fid": {"feature_extractor": "embedded"},
+    "kid": {"feature_extractor": "embedded"},
+    "cmmd": {"model": "embedded"},
+}
+
+
+def embedded_scorer_options(
+    check_options: dict[str, dict[str, Any]],
+    set_options: dict[str, dict[str, Any]],
+    metrics: tuple[str, ...],
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """--scorers embedded: the tiny random-weight scorer models, under explicit options."""
+    checks = {k: {**v, **check_options.get(k, {})} for k, v in EMBEDDED_SCORERS.items()}
+    checks.update({k: v for k, v in check_options.items() if k not in checks})
+    sets = {m: {**EMBEDDED_SET_SCORERS.get(m, {}), **set_options.get(m, {})} for m in metrics}
+    sets.update({k: v for k, v in set_options.items() if k not in sets})
+    return checks, sets
+
+
 @app.command()
 def run(
     suite: Annotated[
@@ -162,6 +186,21 @@ def run(
     check_option: Annotated[
         list[str] | None, typer.Option(help="CHECK.OPTION=VALUE (repeatable).")
     ] = None,
+    set_metric: Annotated[
+        list[str] | None,
+        typer.Option("--set-metric", help="fid, kid or cmmd against a reference (repeatable)."),
+    ] = None,
+    set_option: Annotated[
+        list[str] | None,
+        typer.Option(help="METRIC.OPTION=VALUE, e.g. fid.reference=DIR (repeatable)."),
+    ] = None,
+    scorers: Annotated[
+        str,
+        typer.Option(
+            help="'default' (real scorer weights: cached or local) or 'embedded' (tiny "
+            "random-weight CLIP, detector and feature extractor: plumbing only)."
+        ),
+    ] = "default",
     images: Annotated[
         Path | None, typer.Option(help="Import images from this folder instead of generating.")
     ] = None,
@@ -183,6 +222,13 @@ def run(
         fail("--limit must be 1 or more")
     if batch_size < 1:
         fail("--batch-size must be 1 or more")
+    if scorers not in ("default", "embedded"):
+        fail(f"--scorers must be 'default' or 'embedded', not {scorers!r}")
+    check_options = parse_check_options(check_option or [])
+    set_options = parse_check_options(set_option or [])
+    metrics = tuple(set_metric or ())
+    if scorers == "embedded":
+        check_options, set_options = embedded_scorer_options(check_options, set_options, metrics)
     settings = GenerationSettings(
         steps=steps, guidance=guidance, width=width, height=height, scheduler=scheduler,
         negative_prompt=negative_prompt, dtype=dtype, device=device, batch_size=batch_size,
@@ -193,10 +239,12 @@ def run(
         seeds=parse_seeds(seeds),
         settings=settings,
         checks=tuple(check) if check else None,
-        check_options=parse_check_options(check_option or []),
+        check_options=check_options,
         limit=limit,
         images_dir=str(images) if images else None,
         manifest=str(manifest) if manifest else None,
+        set_metrics=metrics,
+        set_options=set_options,
     )
     with Store(store) as st:
         reporter = RichReporter()

@@ -39,7 +39,9 @@ class Policy:
     checks: tuple[str, ...] | None = None  # None: every registered check
     blocking: tuple[str, ...] | None = None  # None: every check run, but the warn-only ones
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    allow_unavailable: bool = False  # a blocking check that cannot run: pass instead of fail
+    # A check that cannot run here (weights missing) is a warning by default, listed with the
+    # verdict; false makes it fail the image, for policies that must not pass unchecked work.
+    allow_unavailable: bool = True
 
     def check_names(self) -> tuple[str, ...]:
         return self.checks if self.checks is not None else tuple(REGISTRY)
@@ -97,7 +99,7 @@ def policy_from_dict(raw: Any, source: str = "policy") -> Policy:
     ):
         problems.append("'options' must map check names to mappings of option values")
         options = {}
-    allow = raw.get("allow_unavailable", False)
+    allow = raw.get("allow_unavailable", True)
     if not isinstance(allow, bool):
         problems.append("'allow_unavailable' must be true or false")
     if problems:
@@ -265,8 +267,11 @@ def decide(policy: Policy, results: Iterable[CheckResult]) -> tuple[str, list[st
             line = f"{r.check}: {r.reason}"
         elif r.verdict == ERROR:
             line = f"{r.check} could not judge: {r.reason}"
-        elif r.verdict == UNAVAILABLE and not policy.allow_unavailable:
+        elif r.verdict == UNAVAILABLE:
             line = f"{r.check} cannot run here: {r.reason}"
+            if policy.allow_unavailable:
+                warnings.append(line)
+                continue
         else:
             continue
         (reasons if policy.blocks(r.check) else warnings).append(line)

@@ -15,8 +15,16 @@ from typing import Any
 
 from PIL import Image
 
-from checks import build_checks
-from checks.base import Check, ImageUnderTest, context_hash, run_check, stable_hash
+from checks import build_checks, build_set_metrics
+from checks.base import (
+    Check,
+    ImageUnderTest,
+    SetMetric,
+    context_hash,
+    run_check,
+    stable_hash,
+)
+from checks.distribution import MetricUnavailable
 from evaluate import provenance
 from evaluate.embedded import EMBEDDED_MODEL_ID
 from evaluate.errors import T2IQAError
@@ -48,6 +56,8 @@ class RunConfig:
     limit: int | None = None
     images_dir: str | None = None  # folder import instead of generation
     manifest: str | None = None
+    set_metrics: tuple[str, ...] = ()  # fid, kid, cmmd: one value per run against a reference
+    set_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def identity(self, suite: Suite) -> dict[str, Any]:
         """The part of the config that decides which images exist (not how they are scored)."""
@@ -65,6 +75,7 @@ class RunConfig:
         d = asdict(self)
         d["seeds"] = list(self.seeds)
         d["checks"] = list(self.checks) if self.checks is not None else None
+        d["set_metrics"] = list(self.set_metrics)
         return d
 
     @classmethod
@@ -74,6 +85,7 @@ class RunConfig:
         d["seeds"] = tuple(d.get("seeds", (0,)))
         if d.get("checks") is not None:
             d["checks"] = tuple(d["checks"])
+        d["set_metrics"] = tuple(d.get("set_metrics", ()))
         return cls(**d)
 
 
@@ -179,6 +191,9 @@ def execute_run(
     reporter = reporter or Reporter()
     suite = load_suite(config.suite).limited(config.limit)
     checks = build_checks(config.checks, config.check_options)
+    for check in checks:  # before their config hashes are recorded with the run
+        check.bind(suite.prompts)
+    set_metrics = build_set_metrics(config.set_metrics, config.set_options)
     if not config.seeds:
         raise T2IQAError("no seeds: pass --seeds 1 or more")
     source = source or make_source(config)
@@ -207,6 +222,7 @@ def execute_run(
     try:
         _generate_missing(config, store, source, requests, run_id, reporter, outcome)
         _score_run(store, checks, run_id, source.expected_size(), reporter, outcome)
+        _compute_set_metrics(store, set_metrics, run_id, reporter, outcome)
         # Refresh provenance now that the pipeline is loaded (class names, revision).
         prov["source"] = source.describe()
         store.set_run_provenance(run_id, prov)
@@ -268,8 +284,6 @@ def _score_run(
     outcome: RunOutcome,
 ) -> None:
     specs = {s.id: s for s in store.run_prompts(run_id)}
-    for check in checks:
-        check.bind(list(specs.values()))
     records = store.images(run_id)
     if not records or not checks:
         return
@@ -299,6 +313,69 @@ def _score_run(
         scored, cached = score_items(store, checks, items, reporter.advance)
         outcome.scored += scored
         outcome.cached += cached
+
+
+def _compute_set_metrics(
+    store: Store,
+    metrics: Sequence[SetMetric],
+    run_id: str,
+    reporter: Reporter,
+    outcome: RunOutcome,
+) -> None:
+    """One value per metric over all the run's images; recomputed only when the images or
+    the metric's settings changed."""
+    if not metrics:
+        return
+    records = store.images(run_id)
+    fingerprint = stable_hash(sorted(r.image_hash for r in records))
+    stored = {r.metric: r for r in store.set_results(run_id)}
+    todo = []
+    for metric in metrics:
+        key = stable_hash({"version": metric.version, **metric.config_dict()})
+        old = stored.get(metric.name)
+        if (
+            old
+            and old.details.get("config_hash") == key
+            and old.details.get("images") == fingerprint
+        ):
+            outcome.cached += 1
+            continue
+        metric.reset()
+        todo.append((metric, key))
+    if not todo:
+        return
+    specs = {s.id: s for s in store.run_prompts(run_id)}
+    reporter.stage("set metrics", len(records))
+    live = list(todo)
+    for start in range(0, len(records), 32):
+        items = []
+        for rec in records[start : start + 32]:
+            try:
+                items.append(ImageUnderTest(load_image(store, rec.file), rec.image_hash,
+                                            specs[rec.prompt_id]))  # fmt: skip
+            except (OSError, ValueError):
+                continue  # already reported by the checks stage
+        for metric, key in list(live):
+            try:
+                metric.update(items)
+            except MetricUnavailable as exc:
+                live.remove((metric, key))
+                _warn(outcome, reporter, f"{metric.name}: {exc}")
+        reporter.advance(len(items))
+    for metric, key in live:
+        try:
+            result = metric.compute()
+        except MetricUnavailable as exc:
+            _warn(outcome, reporter, f"{metric.name}: {exc}")
+            continue
+        result.details.update(config_hash=key, images=fingerprint, config=metric.config_dict())
+        store.put_set_result(run_id, result)
+        outcome.scored += 1
+
+
+def _warn(outcome: RunOutcome, reporter: Reporter, message: str) -> None:
+    outcome.warnings.append(message)
+    reporter.warn(message)
 
 
 __all__ = ["RunConfig", "RunOutcome", "default_run_id", "execute_run"]

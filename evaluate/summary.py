@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from checks.base import ERROR
+from checks.base import ERROR, SetResult
 from evaluate.embedded import PLUMBING_NOTE
 from evaluate.store import Store
 
@@ -98,6 +98,21 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def set_metric_table(results: list[SetResult]) -> Table:
+    table = Table(title="set metrics (lower is better)", title_justify="left")
+    for col in ("metric", "value", "95% interval", "N", "reference", "note"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        ci = f"[{r.ci_low:.4g}, {r.ci_high:.4g}]" if r.ci_low is not None else "-"
+        note = r.details.get("warning", "")
+        mode = r.details.get("resize_mode")
+        if mode:
+            note = f"resize {mode}, {r.details.get('feature_extractor')}. {note}"
+        ref = f"{r.details.get('reference')} (N={r.details.get('reference_n')})"
+        table.add_row(r.metric, f"{r.value:.4g}", ci, str(r.n), ref, note)
+    return table
+
+
 def print_summary(console: Console, store: Store, outcome: Any) -> None:
     run = store.get_run(outcome.run_id)
     rows = list(store.results_rows(outcome.run_id))
@@ -112,6 +127,9 @@ def print_summary(console: Console, store: Store, outcome: Any) -> None:
         f"{outcome.scored} check results computed, {outcome.cached} reused from cache"
     )
     console.print(summary_table(rows, title=f"status: {run.status}"))
+    set_results = store.set_results(outcome.run_id)
+    if set_results:
+        console.print(set_metric_table(set_results))
     for warning in outcome.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     for failure in outcome.failures:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from checks import REGISTRY
 from evaluate.cli import main, parse_check_options, parse_seeds
 from evaluate.errors import T2IQAError
 
@@ -54,7 +55,7 @@ def test_run_export_and_runs(
     )
     assert code == 0
     frame = pd.read_csv(target)
-    assert len(frame) == 2 * 4  # 2 images x 4 checks
+    assert len(frame) == 2 * len(REGISTRY)  # 2 images x every check
     assert set(frame[frame["check"] == "image_sanity"]["verdict"]) == {"ok"}
     assert Path(frame["file"][0]).is_file()
     parquet = tmp_path / "r.parquet"

@@ -75,10 +75,11 @@ def test_decide_blocking_warning_and_unavailable() -> None:
         policy, [result("ocr_text", True), result("hand_anatomy", False)]
     )
     assert verdict == PASS and reasons == [] and warnings == ["hand_anatomy: hand_anatomy says so"]
-    verdict, reasons, _ = decide(policy, [result("ocr_text", None, UNAVAILABLE)])
+    verdict, _, warnings = decide(policy, [result("ocr_text", None, UNAVAILABLE)])
+    assert verdict == PASS and "cannot run here" in warnings[0]  # default: said, not blocking
+    strict = Policy(blocking=("ocr_text",), allow_unavailable=False)
+    verdict, reasons, _ = decide(strict, [result("ocr_text", None, UNAVAILABLE)])
     assert verdict == FAIL and "cannot run here" in reasons[0]
-    lenient = Policy(blocking=("ocr_text",), allow_unavailable=True)
-    assert decide(lenient, [result("ocr_text", None, UNAVAILABLE)])[0] == PASS
     assert decide(policy, [result("ocr_text", None, ERROR)])[0] == FAIL
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from checks import REGISTRY
 from checks.image_sanity import ImageSanityCheck
@@ -209,3 +210,27 @@ def test_a_crashing_check_becomes_an_error_row_and_exit_1(
         main()
     assert info.value.code == 1
     assert "detector exploded" in capsys.readouterr().out
+
+
+def test_set_metrics_are_stored_shown_and_reused(store_dir: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "real"
+    reference.mkdir()
+    for k in range(6):
+        Image.effect_noise((64, 64), 30 + 5 * k).convert("RGB").save(reference / f"{k}.png")
+    cfg = config(
+        set_metrics=("fid", "cmmd", "kid"),
+        set_options={
+            "fid": {"reference": str(reference), "feature_extractor": "embedded", "bootstrap": 3},
+            "cmmd": {"reference": str(reference), "model": "embedded", "bootstrap": 5},
+            "kid": {"feature_extractor": "embedded"},  # no reference: a warning, no value
+        },
+    )
+    with Store(store_dir) as store:
+        first = execute_run(cfg, store)
+        results = {r.metric: r for r in store.set_results(first.run_id)}
+        assert set(results) == {"fid", "cmmd"} and results["fid"].n == 6
+        assert results["fid"].details["resize_mode"] == "clean"
+        assert any("kid needs a reference" in w for w in first.warnings)
+        again = execute_run(cfg, store)
+        assert again.scored == 0  # images and settings unchanged: nothing recomputed
+        assert store.set_results(first.run_id)[1].value == results["fid"].value

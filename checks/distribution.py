@@ -1,0 +1,549 @@
+"""Distribution metrics of a set of images against a reference set: FID, KID, CMMD.
+
+Each step is a small function, as in clean-fid: resize -> features -> statistics -> distance.
+
+- Features. FID and KID use the standard Inception-v3 (torch-fidelity's port, which
+  torchmetrics uses; weights downloaded on first use, or a local file through
+  ``inception_weights``). CMMD uses CLIP image embeddings, shared with ``clip_alignment``.
+  ``feature_extractor="embedded"`` is a tiny seeded random CNN for plumbing checks only.
+- Resize. ``clean`` (default): PIL bicubic on each channel in float, as clean-fid does, to
+  299x299; ``legacy``: the extractor's own bilinear resize (the original TF FID behaviour).
+  The mode is recorded with every result: numbers from different modes are not comparable.
+- Statistics. Streaming float64 sums (count, sum, sum of outer products), so memory does
+  not grow with N; features are also spooled to a temporary file for the bootstrap interval.
+- Reference statistics come from a folder of real images or a saved ``.npz`` (``mu``,
+  ``sigma``, optionally ``features``), cached by (reference, extractor, resize mode,
+  resolution) under the t2iqa cache.
+
+Every metric reports N and a 95% bootstrap interval (resampling the generated images), and
+warns when N is too small to mean much.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from checks.base import SetMetric, SetResult
+
+INCEPTION_SIZE = 299
+FID_MIN_RELIABLE = 2048  # below this FID is dominated by its bias (Chong & Forsyth 2020)
+CMMD_SIGMA = 10.0
+CMMD_SCALE = 1000.0
+
+
+class MetricUnavailable(RuntimeError):
+    """A set metric cannot be computed here; the message says what is missing."""
+
+
+# ---------------------------------------------------------------- resize
+
+
+def clean_resize(image: Image.Image, size: int = INCEPTION_SIZE) -> np.ndarray:
+    """clean-fid's resize: each channel as a float image, PIL bicubic, no uint8 rounding
+    between steps. Returns HxWx3 float32 in [0, 255]."""
+    arr = np.asarray(image.convert("RGB"), dtype=np.float32)
+    channels = [
+        np.asarray(Image.fromarray(arr[:, :, c], mode="F").resize((size, size), Image.BICUBIC))
+        for c in range(3)
+    ]
+    return np.clip(np.stack(channels, axis=2), 0, 255)
+
+
+def to_batch(images: Sequence[Image.Image], resize_mode: str, size: int) -> torch.Tensor:
+    """uint8 NCHW batch for the Inception port, resized by the chosen mode."""
+    if resize_mode == "clean":
+        arrays = [np.round(clean_resize(im, size)).astype(np.uint8) for im in images]
+    elif resize_mode == "legacy":  # the extractor resizes; inputs must share a size
+        arrays = [np.asarray(im.convert("RGB").resize((size, size), Image.NEAREST)
+                             if im.size != images[0].size else im.convert("RGB"))
+                  for im in images]  # fmt: skip
+    else:
+        raise ValueError(f"resize_mode must be 'clean' or 'legacy', not {resize_mode!r}")
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+# ---------------------------------------------------------------- features
+
+
+class EmbeddedFeatures(torch.nn.Module):
+    """A tiny seeded random CNN (64 features): the plumbing stand-in for Inception."""
+
+    dims = 64
+
+    def __init__(self) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(0)
+        self.conv = torch.nn.Conv2d(3, self.dims, 8, stride=8)
+        with torch.no_grad():
+            self.conv.weight.copy_(torch.randn(self.conv.weight.shape, generator=gen) * 0.05)
+            self.conv.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float() / 255.0
+        return torch.relu(self.conv(x)).mean(dim=(2, 3))
+
+
+def load_inception(weights: str | None) -> torch.nn.Module:
+    """torchmetrics' Inception-v3 (torch-fidelity port): 2048 pool features."""
+    try:
+        from torchmetrics.image.fid import NoTrainInceptionV3
+    except ImportError as exc:
+        raise MetricUnavailable("FID needs torchmetrics[image] (torch-fidelity)") from exc
+    if weights and not Path(weights).is_file():
+        raise MetricUnavailable(f"Inception weights {weights} do not exist")
+    try:
+        return NoTrainInceptionV3(
+            name="inception-v3-compat", features_list=["2048"],
+            feature_extractor_weights_path=weights,
+        ).eval()  # fmt: skip
+    except Exception as exc:  # the download failed: offline machine
+        raise MetricUnavailable(
+            f"cannot load the Inception weights ({type(exc).__name__}: {str(exc)[:160]}); "
+            "with no network, download pt_inception-2015-12-05-6726825d.pth once elsewhere "
+            "and pass inception_weights=PATH"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What decides the features: cached reference statistics are keyed by it."""
+
+    extractor: str  # "inception" or "embedded"
+    resize_mode: str
+    resolution: int
+    weights: str | None = None
+
+    def key(self) -> str:
+        return f"{self.extractor}-{self.resize_mode}-{self.resolution}"
+
+
+class FeatureExtractor:
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.spec = spec
+        if spec.extractor == "embedded":
+            self.net: torch.nn.Module = EmbeddedFeatures().eval()
+        elif spec.extractor == "inception":
+            self.net = load_inception(spec.weights)
+        else:
+            raise MetricUnavailable(f"unknown feature extractor {spec.extractor!r}")
+
+    @torch.no_grad()
+    def __call__(self, images: Sequence[Image.Image]) -> np.ndarray:
+        batch = to_batch(images, self.spec.resize_mode, self.spec.resolution)
+        out = self.net(batch)
+        return out.reshape(len(images), -1).double().numpy()
+
+
+# ---------------------------------------------------------------- statistics
+
+
+class FeatureSpool:
+    """Streaming float64 statistics plus a float32 spool file of the rows (for the bootstrap),
+    so memory stays constant in N."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.total: np.ndarray | None = None
+        self.outer: np.ndarray | None = None
+        # Lives as long as the metric; closed (and deleted) with it.
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115
+
+    def add(self, features: np.ndarray) -> None:
+        f = np.asarray(features, dtype=np.float64)
+        if self.total is None:
+            self.total = np.zeros(f.shape[1])
+            self.outer = np.zeros((f.shape[1], f.shape[1]))
+        assert self.outer is not None
+        self.n += len(f)
+        self.total += f.sum(axis=0)
+        self.outer += f.T @ f
+        self._file.write(f.astype(np.float32).tobytes())
+
+    def rows(self, chunk: int = 4096) -> Iterator[np.ndarray]:
+        assert self.total is not None
+        dim = len(self.total)
+        self._file.seek(0)
+        while data := self._file.read(chunk * dim * 4):
+            yield np.frombuffer(data, dtype=np.float32).reshape(-1, dim).astype(np.float64)
+        self._file.seek(0, 2)
+
+    def all_rows(self) -> np.ndarray:
+        return np.concatenate(list(self.rows()))
+
+    def mean_cov(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.n < 2 or self.total is None or self.outer is None:
+            raise MetricUnavailable(f"{self.n} image(s): a covariance needs at least 2")
+        mu = self.total / self.n
+        sigma = (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
+        return mu, sigma
+
+
+def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + Tr(s1 + s2 - 2 (s1 s2)^(1/2)), via the eigenvalues of s1 s2 (their
+    square roots sum to the trace of the matrix square root), in float64."""
+    diff = mu1 - mu2
+    eig = np.linalg.eigvals(s1 @ s2)
+    tr_sqrt = np.sqrt(eig.astype(np.complex128)).real.sum()
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_sqrt)
+
+
+def poly_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """KID's kernel: (x.y / d + 1)^3."""
+    return (x @ y.T / x.shape[1] + 1.0) ** 3
+
+
+def mmd2_unbiased(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray) -> float:
+    m, n = len(kxx), len(kyy)
+    xx = (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+    yy = (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    return float(xx + yy - 2.0 * kxy.mean())
+
+
+def kid(
+    real: np.ndarray, fake: np.ndarray, subsets: int, subset_size: int, seed: int = 0
+) -> tuple[float, np.ndarray]:
+    """KID as torchmetrics computes it: mean unbiased polynomial MMD^2 over random subsets
+    (subset_size is capped at the smaller set). Returns (mean, per-subset values)."""
+    size = min(subset_size, len(real), len(fake))
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(subsets):
+        r = real[rng.choice(len(real), size, replace=False)]
+        f = fake[rng.choice(len(fake), size, replace=False)]
+        values.append(mmd2_unbiased(poly_kernel(r, r), poly_kernel(f, f), poly_kernel(r, f)))
+    arr = np.asarray(values)
+    return float(arr.mean()), arr
+
+
+def rbf_kernel(x: np.ndarray, y: np.ndarray, sigma: float = CMMD_SIGMA) -> np.ndarray:
+    sq = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * x @ y.T
+    return np.exp(-sq / (2.0 * sigma * sigma))
+
+
+def cmmd(
+    real: np.ndarray, fake: np.ndarray, unbiased: bool = False, sigma: float = CMMD_SIGMA
+) -> float:
+    """CMMD (Jayasumana et al. 2024): scale * MMD^2 with a Gaussian RBF kernel on
+    L2-normalised CLIP embeddings. The default is the authors' estimator: plain means over
+    the full kernel matrices, diagonals included."""
+    x = real / np.linalg.norm(real, axis=1, keepdims=True)
+    y = fake / np.linalg.norm(fake, axis=1, keepdims=True)
+    kxx, kyy, kxy = rbf_kernel(x, x, sigma), rbf_kernel(y, y, sigma), rbf_kernel(x, y, sigma)
+    if unbiased:
+        return CMMD_SCALE * mmd2_unbiased(kxx, kyy, kxy)
+    return float(CMMD_SCALE * (kxx.mean() + kyy.mean() - 2.0 * kxy.mean()))
+
+
+# ---------------------------------------------------------------- reference statistics
+
+
+@dataclass
+class Reference:
+    """Reference statistics: mean and covariance, and the features where known (for KID)."""
+
+    name: str
+    mu: np.ndarray
+    sigma: np.ndarray
+    n: int
+    features: np.ndarray | None = None
+
+    def save(self, path: Path) -> None:
+        extra: dict[str, Any] = {} if self.features is None else {"features": self.features}
+        np.savez(path, mu=self.mu, sigma=self.sigma, n=self.n, name=self.name, **extra)
+
+
+def load_reference_npz(path: Path) -> Reference:
+    try:
+        data = np.load(path, allow_pickle=False)
+        mu, sigma = data["mu"], data["sigma"]
+    except (OSError, KeyError, ValueError) as exc:
+        raise MetricUnavailable(
+            f"{path}: not a reference statistics file (an .npz with mu and sigma): {exc}"
+        ) from exc
+    features = data["features"] if "features" in data.files else None
+    n = int(data["n"]) if "n" in data.files else (len(features) if features is not None else 0)
+    return Reference(str(path), mu.astype(np.float64), sigma.astype(np.float64), n, features)
+
+
+def reference_cache_path(reference: Path, spec_key: str, cache_dir: Path) -> Path:
+    files = sorted(p for p in reference.rglob("*") if p.is_file())
+    listing = "\n".join(f"{p.relative_to(reference)}:{p.stat().st_size}" for p in files)
+    digest = hashlib.sha256(f"{reference.resolve()}\n{listing}".encode()).hexdigest()[:16]
+    return cache_dir / "reference-stats" / f"{reference.name}-{spec_key}-{digest}.npz"
+
+
+def reference_from_folder(
+    folder: Path, embed: Any, spec_key: str, cache_dir: Path, batch_size: int = 32
+) -> Reference:
+    """Statistics of a folder of real images, computed once and cached by (folder contents,
+    extractor, resize mode, resolution)."""
+    from evaluate.images import ImageInputError, images_in, read_image_file
+
+    cached = reference_cache_path(folder, spec_key, cache_dir)
+    if cached.is_file():
+        ref = load_reference_npz(cached)
+        ref.name = str(folder)
+        return ref
+    files = images_in(folder)
+    if len(files) < 2:
+        raise MetricUnavailable(f"reference folder {folder} has {len(files)} image(s); need 2+")
+    spool = FeatureSpool()
+    for start in range(0, len(files), batch_size):
+        batch = []
+        for path in files[start : start + batch_size]:
+            try:
+                batch.append(read_image_file(path).image)
+            except ImageInputError:
+                continue  # unreadable reference files are skipped, the count says how many
+        if batch:
+            spool.add(embed(batch))
+    mu, sigma = spool.mean_cov()
+    ref = Reference(str(folder), mu, sigma, spool.n, spool.all_rows())
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp.npz")
+    ref.save(tmp)
+    tmp.replace(cached)
+    return ref
+
+
+# ---------------------------------------------------------------- intervals
+
+
+def bootstrap_fid(
+    spool: FeatureSpool, ref: Reference, replicates: int, seed: int = 0
+) -> tuple[float, float] | None:
+    """95% percentile interval of FID over resamples of the generated images (the reference
+    statistics held fixed). Each replicate re-reads the spool: constant memory."""
+    if replicates <= 0 or spool.n < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(replicates):
+        weights = rng.multinomial(spool.n, np.full(spool.n, 1.0 / spool.n)).astype(np.float64)
+        total = outer = None
+        offset = 0
+        for rows in spool.rows():
+            w = weights[offset : offset + len(rows)]
+            offset += len(rows)
+            t, o = (w[:, None] * rows).sum(0), rows.T @ (w[:, None] * rows)
+            total, outer = (t, o) if total is None else (total + t, outer + o)
+        assert total is not None and outer is not None
+        mu = total / spool.n
+        sigma = (outer - spool.n * np.outer(mu, mu)) / (spool.n - 1)
+        values.append(frechet_distance(mu, sigma, ref.mu, ref.sigma))
+    lo, hi = np.percentile(values, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def bootstrap_rows(
+    fn: Any, real: np.ndarray, fake: np.ndarray, replicates: int, seed: int = 0
+) -> tuple[float, float] | None:
+    """95% percentile interval of fn(real, fake[resampled]) over resamples of the generated
+    rows."""
+    if replicates <= 0 or len(fake) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    values = [fn(real, fake[rng.integers(0, len(fake), len(fake))]) for _ in range(replicates)]
+    lo, hi = np.percentile(values, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+# ---------------------------------------------------------------- the set metrics
+
+
+def _load_items(items: Sequence[Any]) -> list[Image.Image]:
+    return [it.image for it in items]
+
+
+def _small_n_warning(metric: str, n: int, reliable: int) -> str | None:
+    if n >= reliable:
+        return None
+    return (
+        f"{metric} on {n} images: below {reliable} the estimate is dominated by its bias and "
+        "variance; compare runs only with the same N, and read the interval"
+    )
+
+
+class _InceptionMetric(SetMetric):
+    """Shared feature handling of FID and KID."""
+
+    @dataclass(frozen=True)
+    class Config:
+        reference: str | None = None  # a folder of real images or an .npz of statistics
+        feature_extractor: str = "inception"  # or "embedded" (plumbing only)
+        inception_weights: str | None = None  # a local pt_inception-2015-12-05 file
+        resize_mode: str = "clean"  # "clean" (PIL bicubic, as clean-fid) or "legacy"
+        resolution: int = INCEPTION_SIZE
+        batch_size: int = 32
+        bootstrap: int = 20  # resamples for the 95% interval (0: none)
+
+    def reset(self) -> None:
+        self.spool = FeatureSpool()
+        self._extractor: FeatureExtractor | None = None
+
+    def feature_spec(self) -> FeatureSpec:
+        c = self.config
+        return FeatureSpec(c.feature_extractor, c.resize_mode, c.resolution, c.inception_weights)
+
+    def extractor(self) -> FeatureExtractor:
+        if self._extractor is None:
+            self._extractor = FeatureExtractor(self.feature_spec())
+        return self._extractor
+
+    def update(self, items: Sequence[Any]) -> None:
+        images = _load_items(items)
+        for start in range(0, len(images), self.config.batch_size):
+            self.spool.add(self.extractor()(images[start : start + self.config.batch_size]))
+
+    def reference(self) -> Reference:
+        ref = self.config.reference
+        if not ref:
+            raise MetricUnavailable(
+                f"{self.name} needs a reference: --set-option {self.name}.reference=DIR "
+                "(a folder of real images) or an .npz of statistics"
+            )
+        path = Path(ref)
+        if path.suffix == ".npz":
+            return load_reference_npz(path)
+        if not path.is_dir():
+            raise MetricUnavailable(f"{self.name} reference {path} is neither a folder nor .npz")
+        from evaluate.embedded import default_cache_dir
+
+        return reference_from_folder(
+            path, self.extractor(), self.feature_spec().key(), default_cache_dir(),
+            self.config.batch_size,
+        )  # fmt: skip
+
+    def provenance(self, ref: Reference) -> dict[str, Any]:
+        spec = self.feature_spec()
+        return {"reference": ref.name, "reference_n": ref.n, "feature_extractor": spec.extractor,
+                "resize_mode": spec.resize_mode, "resolution": spec.resolution}  # fmt: skip
+
+
+class FrechetInceptionDistanceMetric(_InceptionMetric):
+    name = "fid"
+    version = "1"
+    description = "Frechet Inception Distance to a reference set (lower is better)"
+
+    def compute(self) -> SetResult:
+        ref = self.reference()
+        mu, sigma = self.spool.mean_cov()
+        value = frechet_distance(mu, sigma, ref.mu, ref.sigma)
+        ci = bootstrap_fid(self.spool, ref, self.config.bootstrap)
+        details = self.provenance(ref)
+        if warning := _small_n_warning("FID", self.spool.n, FID_MIN_RELIABLE):
+            details["warning"] = warning
+        return SetResult(self.name, value, self.spool.n, *(ci or (None, None)), details)
+
+
+class KernelInceptionDistanceMetric(_InceptionMetric):
+    name = "kid"
+    version = "1"
+    description = "Kernel Inception Distance to a reference set (lower is better)"
+
+    @dataclass(frozen=True)
+    class Config(_InceptionMetric.Config):
+        subsets: int = 100
+        subset_size: int = 1000
+
+    def compute(self) -> SetResult:
+        ref = self.reference()
+        if ref.features is None:
+            raise MetricUnavailable(
+                f"KID needs the reference's features; {ref.name} holds only mu and sigma"
+            )
+        fake = self.spool.all_rows()
+        value, per_subset = kid(ref.features, fake, self.config.subsets, self.config.subset_size)
+        lo, hi = np.percentile(per_subset, [2.5, 97.5])
+        details = {**self.provenance(ref), "subsets": self.config.subsets,
+                   "subset_size": min(self.config.subset_size, len(fake), len(ref.features)),
+                   "std": float(per_subset.std())}  # fmt: skip
+        if warning := _small_n_warning("KID", self.spool.n, 100):
+            details["warning"] = warning
+        return SetResult(self.name, value, self.spool.n, float(lo), float(hi), details)
+
+
+class ClipMaximumMeanDiscrepancy(SetMetric):
+    name = "cmmd"
+    version = "1"
+    description = "CMMD: RBF-kernel MMD on CLIP image embeddings to a reference (lower is better)"
+
+    @dataclass(frozen=True)
+    class Config:
+        reference: str | None = None  # a folder of real images or an .npz with "features"
+        model: str = "ViT-L-14"  # the CLIP of clip_alignment: embeddings are shared
+        pretrained: str | None = "openai"
+        checkpoint: str | None = None
+        cache_dir: str | None = None
+        device: str = "auto"
+        batch_size: int = 32
+        unbiased: bool = False  # the authors' estimator is the biased one
+        bootstrap: int = 200
+
+    def reset(self) -> None:
+        self.rows: list[np.ndarray] = []  # CLIP embeddings are small (768 floats per image)
+
+    def scorer(self) -> Any:
+        from checks.clip_alignment import ClipUnavailable, load_clip
+
+        c = self.config
+        try:
+            return load_clip(c.model, c.pretrained, c.checkpoint, c.cache_dir, c.device)
+        except ClipUnavailable as exc:
+            raise MetricUnavailable(str(exc)) from exc
+
+    def update(self, items: Sequence[Any]) -> None:
+        scorer = self.scorer()
+        self.rows.append(scorer.embed_images(items, self.config.batch_size).double().numpy())
+
+    def reference(self) -> np.ndarray:
+        ref = self.config.reference
+        if not ref:
+            raise MetricUnavailable(
+                "cmmd needs a reference: --set-option cmmd.reference=DIR (real images)"
+            )
+        path = Path(ref)
+        if path.suffix == ".npz":
+            loaded = load_reference_npz(path)
+            if loaded.features is None:
+                raise MetricUnavailable(f"{path} holds no CLIP features for CMMD")
+            return loaded.features
+        from evaluate.embedded import default_cache_dir
+
+        scorer = self.scorer()
+
+        def embed(images: list[Image.Image]) -> np.ndarray:
+            with torch.no_grad():
+                pixels = torch.stack([scorer.preprocess(im.convert("RGB")) for im in images])
+                f = scorer.model.encode_image(pixels.to(scorer.device)).float()
+                return (f / f.norm(dim=-1, keepdim=True)).double().cpu().numpy()
+
+        key = "clip-" + scorer.key.replace("/", "_")
+        return reference_from_folder(path, embed, key, default_cache_dir()).features  # type: ignore[return-value]
+
+    def compute(self) -> SetResult:
+        if not self.rows:
+            raise MetricUnavailable("cmmd: no images")
+        fake = np.concatenate(self.rows)
+        real = self.reference()
+        value = cmmd(real, fake, self.config.unbiased)
+        ci = bootstrap_rows(
+            lambda r, f: cmmd(r, f, self.config.unbiased), real, fake, self.config.bootstrap
+        )
+        details: dict[str, Any] = {
+            "reference": self.config.reference, "reference_n": len(real),
+            "model": self.scorer().key, "sigma": CMMD_SIGMA, "scale": CMMD_SCALE,
+            "unbiased": self.config.unbiased,
+        }  # fmt: skip
+        if warning := _small_n_warning("CMMD", len(fake), 100):
+            details["warning"] = warning
+        return SetResult(self.name, value, len(fake), *(ci or (None, None)), details)
