@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +143,9 @@ def load_clip(
             "(e.g. ViT-L-14, ViT-B-32, ViT-H-14)"
         )
     try:
+        # open_clip logs a failed download at ERROR on the root logger before raising; the
+        # result's reason says it once, in words the user can act on.
+        logging.disable(logging.ERROR)
         net, _, preprocess = open_clip.create_model_and_transforms(
             model, pretrained=source, cache_dir=cache_dir, device=dev
         )
@@ -153,6 +157,8 @@ def load_clip(
             "--check-option clip_alignment.cache_dir=DIR), or pass a local file with "
             "clip_alignment.checkpoint=PATH"
         ) from exc
+    finally:
+        logging.disable(logging.NOTSET)
     net.eval()
     return ClipScorer(net, preprocess, tokenizer, dev, f"{model}/{source}")
 
