@@ -34,6 +34,14 @@ UNAVAILABLE = "unavailable"  # the check cannot run here (missing weights): no s
 ERROR = "error"  # the check crashed on this input; the reason says why
 
 
+def brief(exc: BaseException, limit: int = 120) -> str:
+    """The first sentence of an exception, for a reason a person reads (library messages
+    run to paragraphs)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text.split(". ")[0]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
     """For cached model loaders: a load that failed (missing weights) fails again at once
     with the same error for the same arguments, instead of retrying per image."""

@@ -34,6 +34,7 @@ from checks.base import (
     Check,
     CheckResult,
     ImageUnderTest,
+    brief,
     remember_failure,
     stable_hash,
 )
@@ -152,7 +153,7 @@ def load_clip(
         tokenizer = open_clip.get_tokenizer(model)
     except Exception as exc:  # hub offline, weights not cached, bad file: say which
         raise ClipUnavailable(
-            f"cannot load CLIP {model}/{source}: {type(exc).__name__}: {str(exc)[:200]}. With "
+            f"cannot load CLIP {model}/{source}: {brief(exc)}. With "
             "no network, download the weights once elsewhere into open_clip's cache (or "
             "--check-option clip_alignment.cache_dir=DIR), or pass a local file with "
             "clip_alignment.checkpoint=PATH"

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from checks.base import OK, UNAVAILABLE, Check, CheckResult, ImageUnderTest, remember_failure
+from checks.base import OK, UNAVAILABLE, Check, CheckResult, ImageUnderTest, brief, remember_failure
 from evaluate.suites import PromptSpec
 
 DEFAULT_OWL = "google/owlv2-base-patch16-ensemble"
@@ -223,7 +223,7 @@ def load_detector(backend: str, model: str, device: str) -> OwlDetector | YoloDe
         processor = AutoProcessor.from_pretrained(source)
     except Exception as exc:  # offline and not cached, unknown id, not a detector folder
         raise DetectorUnavailable(
-            f"cannot load detector {model}: {type(exc).__name__}: {str(exc)[:200]}. With no "
+            f"cannot load detector {model}: {brief(exc)}. With no "
             "network, download it once elsewhere (huggingface-cli download "
             f"{DEFAULT_OWL} --local-dir DIR) and pass object_count.model=DIR"
         ) from exc

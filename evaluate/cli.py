@@ -390,14 +390,23 @@ def _print_verdicts(verdicts: list[Any]) -> None:
     table.add_column("verdict")
     table.add_column("reasons", overflow="fold")
     styles = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
+    # Checks that cannot run here say so once, under the table, not on every row.
+    not_run: dict[str, str] = {}
     for v in verdicts:
-        lines = list(v.reasons) + [f"[dim]warning: {w}[/]" for w in v.warnings]
+        for r in v.results:
+            if r.verdict == "unavailable" and r.check not in not_run:
+                not_run[r.check] = r.reason
+    for v in verdicts:
+        warnings = [w for w in v.warnings if " cannot run here: " not in w]
+        lines = list(v.reasons) + [f"[dim]warning: {w}[/]" for w in warnings]
         if v.verdict == "pass" and not lines:
             lines = [f"[dim]{r.check}: {r.reason}[/]" for r in v.results if r.passed]
         table.add_row(
             Path(v.image).name, f"[{styles.get(v.verdict, '')}]{v.verdict}[/]", "\n".join(lines)
         )
     console.print(table)
+    for check, reason in not_run.items():
+        console.print(f"[yellow]not run here:[/] {check}: {reason}", highlight=False)
     counts = {k: sum(v.verdict == k for v in verdicts) for k in ("pass", "fail", "error")}
     console.print(
         f"{len(verdicts)} image(s): {counts['pass']} pass, {counts['fail']} fail, "
