@@ -60,6 +60,18 @@ def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def config_from_options(config_cls: type[T], owner: str, options: Mapping[str, Any]) -> T:
+    """A check's or metric's Config from user options, naming any option that does not
+    exist (``owner`` is e.g. "check 'ocr_text'")."""
+    fields = {f.name for f in dataclasses.fields(config_cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(options) - fields)
+    if unknown:
+        from evaluate.errors import T2IQAError
+
+        raise T2IQAError(f"{owner} has no option(s) {unknown}; its options are {sorted(fields)}")
+    return config_cls(**options)
+
+
 def stable_hash(obj: Any) -> str:
     """Short hash of a JSON-able object, independent of key order."""
     text = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
@@ -146,15 +158,7 @@ class Check(ABC):
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Check:
         """Build from user options (a policy or CLI), naming any option that does not exist."""
-        fields = {f.name for f in dataclasses.fields(cls.Config)}
-        unknown = sorted(set(options) - fields)
-        if unknown:
-            from evaluate.errors import T2IQAError
-
-            raise T2IQAError(
-                f"check {cls.name!r} has no option(s) {unknown}; its options are {sorted(fields)}"
-            )
-        return cls(cls.Config(**options))
+        return cls(config_from_options(cls.Config, f"check {cls.name!r}", options))
 
     # Shown when ``applies`` is False, e.g. "the prompt asks for no text".
     not_applicable_reason: ClassVar[str] = "the prompt asks nothing this check judges"
@@ -239,15 +243,7 @@ class SetMetric(ABC):
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> SetMetric:
-        fields = {f.name for f in dataclasses.fields(cls.Config)}
-        unknown = sorted(set(options) - fields)
-        if unknown:
-            from evaluate.errors import T2IQAError
-
-            raise T2IQAError(
-                f"metric {cls.name!r} has no option(s) {unknown}; its options are {sorted(fields)}"
-            )
-        return cls(cls.Config(**options))
+        return cls(config_from_options(cls.Config, f"metric {cls.name!r}", options))
 
     @abstractmethod
     def reset(self) -> None: ...
