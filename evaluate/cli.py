@@ -344,9 +344,11 @@ def check_cmd(
         except OSError as exc:
             fail(f"--annotate {annotate_dir}: cannot create the folder ({exc.strerror})")
 
+    written: set[str] = set()  # file names used in this invocation's --annotate folder
+
     def show(v: Any) -> None:
         if annotate_dir and v.verdict != INPUT_ERROR:
-            _write_annotated(annotate_dir, v)
+            _write_annotated(annotate_dir, v, written)
 
     verdicts = check_entries(entries, pol, workers, on_result=show)
     if as_json:
@@ -371,17 +373,14 @@ def _annotated_name(image: str, used: set[str]) -> str:
     return name
 
 
-_annotated_names: set[str] = set()
-
-
-def _write_annotated(folder: Path, verdict: Any) -> None:
+def _write_annotated(folder: Path, verdict: Any, used: set[str]) -> None:
     from evaluate.annotate import annotate
     from evaluate.images import read_image_file
 
     loaded = read_image_file(Path(verdict.image))
     title = f"{Path(verdict.image).name}: {verdict.prompt}"
     picture = annotate(loaded.image, verdict.results, title, verdict.verdict)
-    picture.save(folder / _annotated_name(verdict.image, _annotated_names))
+    picture.save(folder / _annotated_name(verdict.image, used))
 
 
 def _print_verdicts(verdicts: list[Any]) -> None:
