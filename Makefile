@@ -7,9 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.t2iqa-installed
 DEMO_STORE ?= demo-store
 DEMO_QA ?= demo-qa
-# Debian packages: DejaVu fonts (rendered-text tests and QA samples) and opencv-doc, whose
-# documentation ships the photographs of real hands the hand-anatomy tests use.
-SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc
+# Debian packages: DejaVu fonts (rendered-text tests and QA samples), opencv-doc, whose
+# documentation ships the photographs of real hands the hand-anatomy tests use, and chromium,
+# which the browser tests drive through Playwright (no browser is downloaded).
+SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium
 
 .PHONY: setup system-deps demo test lint speed speed-checks speed-metrics suites clean
 
@@ -33,14 +34,22 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The main job: the smoke suite on the embedded generator with the embedded (tiny, random)
 # scorer models, every check plus FID/KID/CMMD against the QA sample images as the reference:
-# a plumbing check of the whole path. Then pre-publication QA on those samples (signs with
+# a plumbing check of the whole path, at 30 and at 10 denoising steps, and the CI gate's
+# comparison of the two (a report in demo-store/compare.html; exit 1 would mean a regression,
+# which the demo shows rather than fails on). Then pre-publication QA on those samples (signs with
 # right and wrong text, real hand photos): `t2iqa check` exits 1 because some fail on purpose.
-demo: setup
-	$(BIN)/python -m benchmarks.qa_samples $(DEMO_QA)
-	HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --seeds 2 \
+DEMO_RUN := HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --seeds 2 \
 	  --scorers embedded --set-metric fid --set-metric kid --set-metric cmmd \
 	  --set-option fid.reference=$(DEMO_QA) --set-option kid.reference=$(DEMO_QA) \
 	  --set-option cmmd.reference=$(DEMO_QA) --store $(DEMO_STORE)
+
+demo: setup
+	$(BIN)/python -m benchmarks.qa_samples $(DEMO_QA)
+	$(DEMO_RUN) --steps 30 --run-id demo-steps30
+	$(DEMO_RUN) --steps 10 --run-id demo-steps10
+	$(BIN)/t2iqa compare demo-steps30 demo-steps10 --store $(DEMO_STORE) \
+	  --html $(DEMO_STORE)/compare.html --markdown $(DEMO_STORE)/compare.md \
+	  --junit $(DEMO_STORE)/compare.xml; test $$? -le 1
 	$(BIN)/t2iqa check --manifest $(DEMO_QA)/manifest.jsonl --annotate $(DEMO_QA)/annotated; \
 	  test $$? -le 1
 

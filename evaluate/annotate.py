@@ -82,6 +82,18 @@ def draw_overlay(image: Image.Image, overlay: Sequence[dict[str, Any]], scale: f
                 _label(draw, min(pts, key=lambda p: p[1]), str(prim.get("label", "")), colour)
 
 
+def draw_reasons(
+    image: Image.Image, results: Sequence[CheckResult], scale: float | None = None
+) -> Image.Image:
+    """A resized copy of the image with the checks' overlays drawn on it (no text panel)."""
+    scale = display_scale(image.size) if scale is None else scale
+    w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    shown = image.convert("RGB").resize((w, h), Image.Resampling.LANCZOS)
+    for r in results:
+        draw_overlay(shown, r.details.get("overlay", []), scale)
+    return shown
+
+
 def annotate(
     image: Image.Image,
     results: Sequence[CheckResult],
@@ -89,11 +101,8 @@ def annotate(
     verdict: str | None = None,
 ) -> Image.Image:
     """The image with every check's overlay drawn on it and a verdict panel below."""
-    scale = display_scale(image.size)
-    w, h = round(image.width * scale), round(image.height * scale)
-    shown = image.convert("RGB").resize((w, h), Image.Resampling.LANCZOS)
-    for r in results:
-        draw_overlay(shown, r.details.get("overlay", []), scale)
+    shown = draw_reasons(image, results)
+    w, h = shown.size
 
     font = _font(15)
     chars = max(40, w // 8)

@@ -414,6 +414,85 @@ def _print_verdicts(verdicts: list[Any]) -> None:
 
 
 @app.command()
+def compare(
+    runs: Annotated[
+        list[str],
+        typer.Argument(
+            help="BASELINE CANDIDATE, or 3+ runs for a leaderboard. Each is a run id in "
+            "--store, a store folder holding one run, or STORE_FOLDER:RUN_ID."
+        ),
+    ],
+    gate: Annotated[
+        Path | None, typer.Option(help="Gate YAML: tolerances, measures, what is gated.")
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Write a Markdown report (a PR comment); - for stdout.")
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Write JUnit XML: check x category test cases.")
+    ] = None,
+    html_report: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a self-contained HTML report with changed images."),
+    ] = None,
+    store: StoreOption = Path(DEFAULT_STORE),
+) -> None:
+    """Compare a candidate run with a baseline (exit 0 no regression, 1 regression, 2 usage
+    or input error), or rank three or more runs."""
+    from evaluate.compare import compare_runs, leaderboard, load_runs
+    from evaluate.gate import load_gate
+    from evaluate.report import (
+        comparison_html,
+        comparison_junit,
+        comparison_markdown,
+        leaderboard_html,
+        leaderboard_markdown,
+        print_comparison,
+        print_leaderboard,
+    )
+
+    if len(runs) < 2:
+        fail("compare needs a baseline and a candidate run (or 3+ runs for a leaderboard)")
+    if len(runs) > 2 and junit is not None:
+        fail("--junit gates one candidate against one baseline: name exactly two runs")
+    rules = load_gate(gate)
+    loaded = load_runs(runs, store)
+    outputs: list[tuple[Path, str]] = []
+    if len(loaded) == 2:
+        result = compare_runs(loaded[0], loaded[1], rules)
+        if markdown is not None and str(markdown) == "-":
+            sys.stdout.write(comparison_markdown(result))
+        else:
+            print_comparison(console, result)
+        if markdown is not None and str(markdown) != "-":
+            outputs.append((markdown, comparison_markdown(result)))
+        if junit is not None:
+            outputs.append((junit, comparison_junit(result)))
+        if html_report is not None:
+            outputs.append((html_report, comparison_html(result)))
+        code = EXIT_FAILED if result.failed else EXIT_OK
+    else:
+        board = leaderboard(loaded, rules)
+        if markdown is not None and str(markdown) == "-":
+            sys.stdout.write(leaderboard_markdown(board))
+        else:
+            print_leaderboard(console, board)
+        if markdown is not None and str(markdown) != "-":
+            outputs.append((markdown, leaderboard_markdown(board)))
+        if html_report is not None:
+            outputs.append((html_report, leaderboard_html(board)))
+        code = EXIT_OK
+    for path, text in outputs:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror or exc}")
+        err_console.print(f"report written to {path.resolve()}")
+    raise typer.Exit(code)
+
+
+@app.command()
 def runs(store: StoreOption = Path(DEFAULT_STORE)) -> None:
     """List the runs in a store."""
     from evaluate.store import Store

@@ -19,13 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checks import REGISTRY, build_checks
 from checks.base import ERROR, UNAVAILABLE, Check, CheckResult, ImageUnderTest, run_check
 from evaluate.errors import SuiteError, T2IQAError
 from evaluate.images import ImageInputError, LoadedImage, images_in, read_image_file
-from evaluate.suites import PromptSpec, parse_prompt_entry
+from evaluate.suites import PromptSpec, parse_prompt_entry, read_yaml
 
 PASS, FAIL, INPUT_ERROR = "pass", "fail", "error"
 # Checks that warn rather than block unless a policy says otherwise: OCR reads letters into
@@ -65,12 +63,7 @@ class Policy:
 
 def load_policy(path: Path) -> Policy:
     """Read a policy file, listing every problem in it at once."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise T2IQAError(f"policy file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise SuiteError(str(path), [f"not valid YAML: {exc}"]) from None
+    raw = read_yaml(path, "policy file")
     return policy_from_dict(raw if raw is not None else {}, str(path))
 
 

@@ -294,6 +294,17 @@ class Store:
                 ],
             )
 
+    def run_checks(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """The checks that score a run: name -> version, config hash and config."""
+        rows = self.conn.execute(
+            "SELECT * FROM run_checks WHERE run_id=? ORDER BY check_name", (run_id,)
+        ).fetchall()
+        return {
+            r["check_name"]: {"version": r["check_version"], "config_hash": r["config_hash"],
+                              "config": json.loads(r["config_json"])}
+            for r in rows
+        }  # fmt: skip
+
     def _run_from_row(self, row: sqlite3.Row) -> RunRecord:
         d = dict(row)
         return RunRecord(

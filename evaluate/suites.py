@@ -232,11 +232,11 @@ def build_suite(
 # ------------------------------------------------------------------------------ loading
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, what: str = "file") -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SuiteError(str(path), ["file not found"]) from None
+        raise SuiteError(str(path), [f"{what} does not exist"]) from None
     except UnicodeDecodeError as exc:
         raise SuiteError(
             str(path), [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]
@@ -245,13 +245,18 @@ def _read_text(path: Path) -> str:
         raise SuiteError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
 
 
-def load_yaml_suite(path: Path) -> Suite:
+def read_yaml(path: Path, what: str = "file") -> Any:
+    """A YAML file's content; a missing, unreadable or malformed file is a SuiteError."""
     try:
-        data = yaml.safe_load(_read_text(path))
+        return yaml.safe_load(_read_text(path, what))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SuiteError(str(path), [f"invalid YAML{at}: {getattr(exc, 'problem', exc)}"]) from None
+
+
+def load_yaml_suite(path: Path) -> Suite:
+    data = read_yaml(path, "suite file")
     if not isinstance(data, Mapping):
         raise SuiteError(str(path), ["expected a mapping with name, version and prompts"])
     raw_prompts = data.get("prompts")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -41,3 +42,54 @@ def require_system_files(paths: list[Path], package: str) -> None:
     if os.environ.get("T2IQA_REQUIRE_SYSTEM_DATA") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser), headless."""
+    require_system_files([CHROMIUM], "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where browser tests leave screenshots: T2IQA_TEST_ARTIFACTS, else test-artifacts/."""
+    path = Path(os.environ.get("T2IQA_TEST_ARTIFACTS", "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def comparison_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthetic runs with known differences (see benchmarks/synthetic_store.py)."""
+    from benchmarks.synthetic_store import write_synthetic_run
+    from evaluate.store import Store
+    from evaluate.suites import load_suite
+
+    root = tmp_path_factory.mktemp("compare") / "store"
+    core, smoke = load_suite("core"), load_suite("smoke")
+    seeds = (0, 1)
+    with Store(root) as st:
+        write_synthetic_run(st, "base", core, seeds=seeds, noise_key="base", side=32)
+        write_synthetic_run(st, "same", core, seeds=seeds, noise_key="base", side=32)
+        write_synthetic_run(st, "rerun", core, seeds=seeds, noise_key="rerun", side=32)
+        write_synthetic_run(st, "worse", core, seeds=seeds, noise_key="worse", side=32,
+                            shift={"object_count": -1.2})  # fmt: skip
+        write_synthetic_run(st, "better", core, seeds=seeds, noise_key="better", side=32,
+                            shift={"object_count": 1.2})  # fmt: skip
+        write_synthetic_run(st, "smoke", smoke, seeds=seeds, side=32)
+    return root

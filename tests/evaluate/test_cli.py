@@ -213,3 +213,56 @@ def test_check_usage_errors(
     code, _, err = cli(monkeypatch, capsys, *args)
     assert code == 2
     assert message in " ".join(err.split())
+
+
+def test_compare_exit_codes_and_reports(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    comparison_store: Path,
+) -> None:
+    store = str(comparison_store)
+    code, out, _ = cli(monkeypatch, capsys, "compare", "base", "same", "--store", store)
+    assert code == 0 and "PASSED" in out
+    junit, html_file, md = tmp_path / "r" / "j.xml", tmp_path / "r.html", tmp_path / "r.md"
+    code, out, err = cli(
+        monkeypatch, capsys, "compare", "base", "worse", "--store", store, "--junit", str(junit),
+        "--html", str(html_file), "--markdown", str(md),
+    )  # fmt: skip
+    assert code == 1 and "REGRESSION" in out
+    assert junit.is_file() and html_file.is_file() and md.is_file()
+    assert str(html_file.resolve()) in err.replace("\n", "")
+    code, out, _ = cli(
+        monkeypatch, capsys, "compare", f"{store}:base", f"{store}:worse", "--markdown", "-"
+    )
+    assert code == 1 and out.startswith("## t2iqa compare")
+    code, out, _ = cli(monkeypatch, capsys, "compare", "worse", "base", "better", "--store", store)
+    assert code == 0 and "best model per category" in out
+
+
+def test_compare_usage_errors_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    comparison_store: Path,
+) -> None:
+    store = str(comparison_store)
+    cases = [
+        (["compare", "base", "--store", store], "baseline and a candidate"),
+        (["compare", "a", "b", "c", "--junit", "x.xml", "--store", store], "exactly two"),
+        (["compare", "base", "nope", "--store", store], "no run 'nope'"),
+        (["compare", "base", "same", "--store", store, "--gate", str(tmp_path / "g.yaml")],
+         "does not exist"),
+        (["compare", "base", "same", "--store", str(tmp_path / "empty")], "no t2iqa store"),
+    ]  # fmt: skip
+    for args, message in cases:
+        code, _, err = cli(monkeypatch, capsys, *args)
+        assert code == 2, args
+        assert message in err.replace("\n", " "), (args, err)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = cli(
+        monkeypatch, capsys, "compare", "base", "same", "--store", store,
+        "--html", str(blocker / "r.html"),
+    )  # fmt: skip
+    assert code == 2 and "cannot write" in err

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evaluate.compare import (
+    INCOMPARABLE,
+    REGRESSED,
+    UNCHANGED,
+    compare_runs,
+    leaderboard,
+    load_run,
+    load_runs,
+    pairwise_pvalue,
+    values_by_image,
+)
+from evaluate.errors import StoreError, T2IQAError
+from evaluate.gate import Gate, gate_from_dict
+from evaluate.stats import holm
+
+
+@pytest.fixture
+def store(comparison_store: Path) -> Path:
+    return comparison_store
+
+
+def cells(cmp, check: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {c.category: c for c in cmp.cells if c.check == check}
+
+
+def test_identical_runs_never_regress(store: Path) -> None:
+    base, same = load_runs(["base", "same"], store)
+    cmp = compare_runs(base, same, Gate())
+    assert cmp.paired and not cmp.failed and not cmp.changes
+    assert {c.verdict for c in cmp.cells} == {UNCHANGED}
+    assert all(c.difference.ci_low == c.difference.ci_high == 0 for c in cmp.cells)
+
+
+def test_a_rerun_with_fresh_noise_is_not_called_a_regression(store: Path) -> None:
+    cmp = compare_runs(*load_runs(["base", "rerun"], store), Gate())
+    assert not cmp.regressions
+    assert cmp.changes  # noise does flip single images, and they are listed
+
+
+def test_a_planted_regression_is_detected_where_it_was_planted(store: Path) -> None:
+    cmp = compare_runs(*load_runs(["base", "worse"], store), Gate())
+    assert cmp.failed
+    count = cells(cmp, "object_count")
+    assert count["all"].verdict == REGRESSED
+    assert count["counting"].verdict == REGRESSED
+    assert count["all"].difference.ci_high < -0.02
+    others = [c for c in cmp.regressions if getattr(c, "check", None) != "object_count"]
+    assert not others
+    # newly failing images come first, and every one is an object_count change or noise
+    assert cmp.changes[0].newly_failing
+
+
+def test_the_same_change_read_the_other_way_is_an_improvement(store: Path) -> None:
+    cmp = compare_runs(*load_runs(["worse", "base"], store), Gate())
+    assert not cmp.failed
+    assert cells(cmp, "object_count")["all"].verdict == "improved"
+
+
+def test_tolerance_and_ungated_checks_decide_the_gate(store: Path) -> None:
+    loose = gate_from_dict({"checks": {"object_count": {"tolerance": 0.9}}})
+    cmp = compare_runs(*load_runs(["base", "worse"], store), loose)
+    assert cells(cmp, "object_count")["all"].verdict == UNCHANGED
+    ungated = gate_from_dict({"checks": {"object_count": {"gate": False}}})
+    cmp = compare_runs(*load_runs(["base", "worse"], store), ungated)
+    assert cells(cmp, "object_count")["all"].verdict == REGRESSED
+    assert not cmp.failed
+
+
+def test_runs_on_different_suites_are_compared_unpaired_and_say_so(store: Path) -> None:
+    cmp = compare_runs(*load_runs(["base", "smoke"], store), Gate())
+    assert not cmp.paired
+    assert cmp.warnings[0].startswith("UNPAIRED")
+    assert not cmp.changes
+    assert all(c.difference is None or c.difference.n_images > 0 for c in cmp.cells)
+
+
+def test_a_different_scorer_makes_results_incomparable(store: Path) -> None:
+    base, cand = load_runs(["base", "same"], store)
+    cand.run.provenance["packages"]["easyocr"] = "9.9.9"
+    cand.checks["hand_anatomy"] = {**cand.checks["hand_anatomy"], "config_hash": "other"}
+    cmp = compare_runs(base, cand, Gate())
+    verdicts = {(c.check, c.verdict) for c in cmp.cells}
+    assert ("ocr_text", INCOMPARABLE) in verdicts and ("hand_anatomy", INCOMPARABLE) in verdicts
+    assert ("object_count", UNCHANGED) in verdicts
+    assert cmp.failed
+    assert any("INCOMPARABLE" in w and "packages.easyocr" in w for w in cmp.warnings)
+    assert not compare_runs(base, cand, gate_from_dict({"on_incomparable": "warn"})).failed
+    allowed = gate_from_dict({"allow_differences": ["packages.easyocr", "checks.hand_anatomy"]})
+    assert not compare_runs(base, cand, allowed).incomparable
+
+
+def test_environment_differences_warn_without_failing(store: Path) -> None:
+    base, cand = load_runs(["base", "same"], store)
+    cand.run.provenance["hardware"]["gpu"] = "Some GPU"
+    cmp = compare_runs(base, cand, Gate())
+    assert not cmp.failed
+    assert any("hardware.gpu" in w for w in cmp.warnings)
+
+
+def test_leaderboard_ranks_runs_with_holm_corrected_tests(store: Path) -> None:
+    runs = load_runs(["worse", "base", "better"], store)
+    board = leaderboard(runs, Gate())
+    cell = next(c for c in board.cells if c.check == "object_count" and c.category == "all")
+    assert cell.ranking() == ["better", "base", "worse"]
+    assert cell.best == ("better",)
+    raw = []
+    for a, b in cell.adjusted_p:
+        ra, rb = (next(r for r in runs if r.label == x) for x in (a, b))
+        va = values_by_image(ra.rows, "object_count", "pass_rate", "all")
+        vb = values_by_image(rb.rows, "object_count", "pass_rate", "all")
+        raw.append(pairwise_pvalue(va, vb, True, 0))
+    assert list(cell.adjusted_p.values()) == pytest.approx(holm(raw))
+    sanity = next(c for c in board.cells if c.check == "image_sanity" and c.category == "all")
+    assert len(sanity.best) >= 2  # no real difference: a tie, not a winner by noise
+
+
+def test_run_references(store: Path) -> None:
+    assert load_run(f"{store}:base", Path("elsewhere")).run.run_id == "base"
+    with pytest.raises(T2IQAError, match="holds 6 runs"):
+        load_run(str(store), Path("elsewhere"))
+    with pytest.raises(StoreError, match="no run 'nope'"):
+        load_run("nope", store)
+    with pytest.raises(T2IQAError, match="named twice"):
+        load_runs(["base", f"{store}:base"], store)
+
+
+def test_holm_over_gated_cells_keeps_chance_regressions_out() -> None:
+    from evaluate.compare import CellComparison, apply_holm
+
+    def cell(name: str, p: float, gated: bool = True) -> CellComparison:
+        return CellComparison(name, "all", "pass_rate", None, None, None, 0.02, gated,
+                              UNCHANGED, "", p, 1.0)  # fmt: skip
+
+    # Alone, p = 0.01 is an interval below −tolerance; among three gated cells it is not.
+    alone = apply_holm([cell("a", 0.01)], 0.95)
+    assert alone[0].verdict == REGRESSED
+    three = apply_holm([cell("a", 0.01), cell("b", 0.01), cell("c", 0.01)], 0.95)
+    assert {c.verdict for c in three} == {UNCHANGED}
+    assert "not after Holm over 3 gated results" in three[0].note
+    # ungated cells are judged but do not enlarge the family
+    mixed = apply_holm([cell("a", 0.001), cell("b", 0.01, gated=False)], 0.95)
+    assert mixed[0].verdict == REGRESSED and mixed[0].p_regressed == pytest.approx(0.001)
