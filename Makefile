@@ -12,7 +12,8 @@ DEMO_QA ?= demo-qa
 # which the browser tests drive through Playwright (no browser is downloaded).
 SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium
 
-.PHONY: setup system-deps demo test lint speed speed-checks speed-metrics suites clean
+.PHONY: setup system-deps demo dashboard test lint speed speed-checks speed-metrics \
+	speed-dashboard suites clean
 
 setup: $(STAMP) system-deps
 
@@ -36,8 +37,10 @@ $(STAMP): pyproject.toml constraints.txt
 # scorer models, every check plus FID/KID/CMMD against the QA sample images as the reference:
 # a plumbing check of the whole path, at 30 and at 10 denoising steps, and the CI gate's
 # comparison of the two (a report in demo-store/compare.html; exit 1 would mean a regression,
-# which the demo shows rather than fails on). Then pre-publication QA on those samples (signs with
-# right and wrong text, real hand photos): `t2iqa check` exits 1 because some fail on purpose.
+# which the demo shows rather than fails on). Then pre-publication QA on those samples (signs
+# with right and wrong text, real hand photos): `t2iqa check` exits 1 because some fail on
+# purpose. Last, the same samples imported as a run (as images from a closed tool would be),
+# so the dashboard's gallery has real OCR boxes and hand landmarks to draw.
 DEMO_RUN := HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --seeds 2 \
 	  --scorers embedded --set-metric fid --set-metric kid --set-metric cmmd \
 	  --set-option fid.reference=$(DEMO_QA) --set-option kid.reference=$(DEMO_QA) \
@@ -52,6 +55,15 @@ demo: setup
 	  --junit $(DEMO_STORE)/compare.xml; test $$? -le 1
 	$(BIN)/t2iqa check --manifest $(DEMO_QA)/manifest.jsonl --annotate $(DEMO_QA)/annotated; \
 	  test $$? -le 1
+	HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite $(DEMO_QA)/import-suite.yaml --images $(DEMO_QA) \
+	  --manifest $(DEMO_QA)/import.csv --model qa-samples --run-id qa-samples \
+	  --check image_sanity --check ocr_text --check unexpected_text --check hand_anatomy \
+	  --store $(DEMO_STORE) >/dev/null
+	@echo "dashboard over these runs: $(BIN)/t2iqa dashboard --store $(DEMO_STORE)"
+
+# The dashboard over the demo's store (run `make demo` first): http://127.0.0.1:8501
+dashboard: setup
+	$(BIN)/t2iqa dashboard --store $(DEMO_STORE)
 
 test: setup
 	$(BIN)/ruff check .
@@ -72,6 +84,10 @@ speed-checks: setup
 # CLIP image embedding and FID feature extraction throughput, and FID compute time.
 speed-metrics: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.speed_metrics
+
+# Dashboard page times on a generated store of 5,184 images (target: under 2 s per page).
+speed-dashboard: setup
+	$(BIN)/python -m benchmarks.speed_dashboard
 
 # Rebuild the bundled suites from their generator code.
 suites: setup

@@ -9,12 +9,15 @@ the tests compare against it). The README's demo runs ``t2iqa check`` on this ma
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from PIL import Image, ImageDraw, ImageFont
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -101,7 +104,35 @@ def write_samples(out: Path) -> list[Sample]:
             row = {"image": s.file, "prompt": s.prompt, "expected_verdict": s.expected_verdict,
                    "why": s.why}  # fmt: skip
             fh.write(json.dumps(row) + "\n")
+    write_import_files(out, samples)
     return samples
+
+
+def write_import_files(out: Path, samples: Sequence[Sample]) -> None:
+    """A suite and an import manifest, so the samples can also be a run, the way images from
+    a closed tool are imported: `t2iqa run --suite DIR/import-suite.yaml --images DIR`.
+    Images of the same prompt become its seeds 0, 1, ..."""
+    prompts: dict[str, str] = {}
+    rows = []
+    for s in samples:
+        prompt_id = prompts.setdefault(s.prompt, f"qa-{len(prompts) + 1}")
+        rows.append((s.file, prompt_id))
+    categories = {
+        p: "hands" if "hand" in p else "text" if '"' in p else "alignment" for p in prompts
+    }
+    suite = {
+        "name": "qa-samples", "version": "1",
+        "description": "The QA sample images as prompts (written by benchmarks.qa_samples).",
+        "prompts": [{"id": i, "prompt": p, "category": categories[p]} for p, i in prompts.items()],
+    }  # fmt: skip
+    (out / "import-suite.yaml").write_text(yaml.safe_dump(suite, sort_keys=False), "utf-8")
+    seen: dict[str, int] = {}
+    with (out / "import.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "prompt_id", "seed"])
+        for file, prompt_id in rows:
+            writer.writerow([file, prompt_id, seen.setdefault(prompt_id, 0)])
+            seen[prompt_id] += 1
 
 
 def main() -> None:

@@ -92,14 +92,13 @@ def synthetic_result(
 ) -> CheckResult:
     x0, y0 = (float(v) for v in rng.uniform(0, side * 0.5, size=2))
     x1, y1 = x0 + side * 0.4, y0 + side * 0.4
-    label = {"ocr_text": "read text", "hand_anatomy": "hand", "object_count": "object"}.get(
-        check, check
-    )
-    overlay = [{"kind": "box", "box": [x0, y0, x1, y1], "label": label, "ok": passed}]
+    # Boxes where the real check draws something (OCR words, hands, detections).
+    label = {"ocr_text": "read text", "hand_anatomy": "hand", "object_count": "object"}.get(check)
+    box = {"kind": "box", "box": [x0, y0, x1, y1], "label": label, "ok": passed}
+    overlay = [box] if label else []
     reason = "meets the synthetic bar" if passed else "below the synthetic bar"
     if check == "clip_alignment":
         score = 100 * score * 0.35  # CLIPScore-like range
-        overlay = []
     return CheckResult(
         check, "ok" if passed else "failed", passed, score, f"{reason} (synthetic)",
         {"overlay": overlay, "synthetic": True},

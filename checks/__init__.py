@@ -2,38 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import importlib
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, Generic, TypeVar
 
 from checks.base import Check, CheckResult, ImageUnderTest, SetMetric, SetResult
-from checks.clip_alignment import ClipAlignmentCheck
-from checks.distribution import (
-    ClipMaximumMeanDiscrepancy,
-    FrechetInceptionDistanceMetric,
-    KernelInceptionDistanceMetric,
-)
-from checks.hand_anatomy import HandAnatomyCheck
-from checks.image_sanity import ImageSanityCheck
-from checks.object_count import ObjectCountCheck
-from checks.ocr_text import OcrTextCheck, UnexpectedTextCheck
 from evaluate.errors import T2IQAError
 
+T = TypeVar("T")
+
+
+class LazyRegistry(MutableMapping[str, type[T]], Generic[T]):
+    """Name -> class, imported on first use. Assign a class or a "module:Class" string.
+
+    Why lazy: the check modules import torch, OpenCLIP, EasyOCR and MediaPipe. Listing names
+    or validating a config (``t2iqa compare``, the dashboard) should not pay seconds for them.
+    """
+
+    def __init__(self, entries: Mapping[str, str]) -> None:
+        self._entries: dict[str, str | type[T]] = dict(entries)
+
+    def __getitem__(self, name: str) -> type[T]:
+        entry = self._entries[name]
+        if isinstance(entry, str):
+            module, _, attr = entry.partition(":")
+            entry = self._entries[name] = getattr(importlib.import_module(module), attr)
+        return entry
+
+    def __setitem__(self, name: str, entry: str | type[T]) -> None:
+        self._entries[name] = entry
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 # Registration: one line per check.
-REGISTRY: dict[str, type[Check]] = {
-    ImageSanityCheck.name: ImageSanityCheck,
-    OcrTextCheck.name: OcrTextCheck,
-    UnexpectedTextCheck.name: UnexpectedTextCheck,
-    HandAnatomyCheck.name: HandAnatomyCheck,
-    ClipAlignmentCheck.name: ClipAlignmentCheck,
-    ObjectCountCheck.name: ObjectCountCheck,
-}
+REGISTRY: LazyRegistry[Check] = LazyRegistry({
+    "image_sanity": "checks.image_sanity:ImageSanityCheck",
+    "ocr_text": "checks.ocr_text:OcrTextCheck",
+    "unexpected_text": "checks.ocr_text:UnexpectedTextCheck",
+    "hand_anatomy": "checks.hand_anatomy:HandAnatomyCheck",
+    "clip_alignment": "checks.clip_alignment:ClipAlignmentCheck",
+    "object_count": "checks.object_count:ObjectCountCheck",
+})  # fmt: skip
 DEFAULT_CHECKS: tuple[str, ...] = tuple(REGISTRY)
 # Set-level metrics (one value per run against a reference set), one line each.
-SET_METRICS: dict[str, type[SetMetric]] = {
-    FrechetInceptionDistanceMetric.name: FrechetInceptionDistanceMetric,
-    KernelInceptionDistanceMetric.name: KernelInceptionDistanceMetric,
-    ClipMaximumMeanDiscrepancy.name: ClipMaximumMeanDiscrepancy,
-}
+SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
+    "fid": "checks.distribution:FrechetInceptionDistanceMetric",
+    "kid": "checks.distribution:KernelInceptionDistanceMetric",
+    "cmmd": "checks.distribution:ClipMaximumMeanDiscrepancy",
+})  # fmt: skip
 
 
 def build_set_metrics(
@@ -70,6 +94,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "ImageUnderTest",
+    "LazyRegistry",
     "SetMetric",
     "SetResult",
     "build_checks",

@@ -303,6 +303,7 @@ def check_cmd(
         Policy,
         check_entries,
         entries_from_paths,
+        expectations_for,
         load_policy,
         read_manifest,
     )
@@ -316,15 +317,7 @@ def check_cmd(
     elif images:
         if prompt is None:
             fail("--prompt is required with image paths (or use --manifest)")
-        expect = None
-        if expect_text is not None or expect_hands is not None:
-            from evaluate.expectations import parse_expectations
-
-            expect = parse_expectations(prompt or "").to_dict()
-            if expect_text is not None:
-                expect["text"] = expect_text
-            if expect_hands is not None:
-                expect["hands"] = expect_hands
+        expect = expectations_for(prompt or "", expect_text, expect_hands)
         entries = entries_from_paths(images, prompt or "", expect)
     else:
         fail("nothing to check: pass image paths with --prompt, or --manifest FILE")
@@ -490,6 +483,32 @@ def compare(
             fail(f"cannot write {path}: {exc.strerror or exc}")
         err_console.print(f"report written to {path.resolve()}")
     raise typer.Exit(code)
+
+
+@app.command()
+def dashboard(
+    store: StoreOption = Path(DEFAULT_STORE),
+    host: Annotated[
+        str, typer.Option(help="Address to serve on; 0.0.0.0 exposes it to your network.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+) -> None:
+    """Open the Streamlit dashboard over a store (read-only; safe while a run writes)."""
+    from dashboard import APP_PATH, streamlit_command
+
+    if not 0 < port < 65536:
+        fail(f"--port {port}: use a port between 1 and 65535")
+    if not (store / "t2iqa.sqlite").is_file():
+        err_console.print(
+            f"[yellow]note:[/] no store at {store} yet; the dashboard will say so until a "
+            f"`t2iqa run --store {store}` creates one"
+        )
+    env = {**os.environ, "T2IQA_STORE": str(store.expanduser().resolve())}
+    console.print(f"t2iqa dashboard on http://{host}:{port}  (store {store}, read-only)")
+    sys.stdout.flush()
+    command = streamlit_command(APP_PATH, host, port)
+    # The server replaces this process: one process id to stop, and Ctrl-C goes straight to it.
+    os.execve(command[0], command, env)
 
 
 @app.command()

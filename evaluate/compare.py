@@ -97,17 +97,20 @@ def load_run(spec: str, default_store: Path) -> RunData:
                     f"{store_root}:RUN_ID"
                 )
             run_id = runs[0].run_id
-        run = store.get_run(run_id)
-        rows = list(store.results_rows(run_id))
-        if not rows:
+        data = run_data(store, run_id)
+        if not data.rows:
             raise T2IQAError(
                 f"run {run_id!r} in {store_root} has no scored images yet; "
                 f"finish it with `t2iqa run ... --run-id {run_id} --store {store_root}`"
             )
-        return RunData(
-            run_id, store.root, run, rows, store.run_checks(run_id),
-            {r.metric: r for r in store.set_results(run_id)},
-        )  # fmt: skip
+        return data
+
+
+def run_data(store: Store, run_id: str, parse_details: bool = True) -> RunData:
+    run = store.get_run(run_id)
+    sets = {r.metric: r for r in store.set_results(run_id)}
+    rows = list(store.results_rows(run_id, parse_details))
+    return RunData(run_id, store.root, run, rows, store.run_checks(run_id), sets)
 
 
 def load_runs(specs: Sequence[str], default_store: Path) -> list[RunData]:
@@ -554,15 +557,19 @@ class Leaderboard:
 
 
 def pairwise_pvalue(
-    a: dict[tuple[str, int], float], b: dict[tuple[str, int], float], paired: bool, seed: int
+    a: dict[tuple[str, int], float],
+    b: dict[tuple[str, int], float],
+    paired: bool,
+    seed: int,
+    resamples: int = 10000,
 ) -> float:
     if paired:
         common = sorted(set(a) & set(b))
         prompt_diffs = [float(np.mean(g)) for g in by_prompt({k: a[k] - b[k] for k in common})]
-        return sign_flip_pvalue(prompt_diffs, seed=seed)
+        return sign_flip_pvalue(prompt_diffs, resamples, seed)
     means_a = [float(np.mean(g)) for g in by_prompt(a)]
     means_b = [float(np.mean(g)) for g in by_prompt(b)]
-    return permutation_pvalue(means_a, means_b, seed=seed)
+    return permutation_pvalue(means_a, means_b, resamples, seed)
 
 
 def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Leaderboard:
@@ -591,7 +598,8 @@ def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Lea
             order = sorted(ests, key=lambda k: -ests[k].value)
             pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
             raw = [
-                pairwise_pvalue(values[a], values[b], len(suites) == 1, gate.seed) for a, b in pairs
+                pairwise_pvalue(values[a], values[b], len(suites) == 1, gate.seed, gate.resamples)
+                for a, b in pairs
             ]
             adjusted = dict(zip(pairs, holm(raw), strict=True)) if pairs else {}
             top = order[0]

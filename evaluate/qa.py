@@ -152,6 +152,22 @@ def entries_from_paths(
 MANIFEST_IMAGE_KEYS = ("image", "file", "path")
 
 
+def expectations_for(
+    prompt: str, text: str | None = None, hands: int | None = None
+) -> dict[str, Any] | None:
+    """What the prompt implies, overridden by explicit expectations; None = the prompt's."""
+    if text is None and hands is None:
+        return None
+    from evaluate.expectations import parse_expectations
+
+    expect = parse_expectations(prompt).to_dict()
+    if text is not None:
+        expect["text"] = text
+    if hands is not None:
+        expect["hands"] = hands
+    return expect
+
+
 def read_manifest(path: Path) -> list[QAEntry]:
     """A JSONL or CSV manifest: image path (relative to the manifest), prompt, optional
     expectations (JSONL: an ``expect`` object; CSV: ``text``, ``hands``, ``counts`` columns
@@ -373,6 +389,7 @@ __all__ = [
     "check_loaded",
     "decide",
     "entries_from_paths",
+    "expectations_for",
     "load_policy",
     "make_entry",
     "policy_from_dict",

@@ -205,6 +205,18 @@ class Store:
                 f"the store at {self.root} was written by a newer t2iqa (schema {version}, "
                 f"this one reads {SCHEMA_VERSION}); upgrade t2iqa or use another --store"
             )
+        if version == 0 and self.read_only:
+            self.conn.close()
+            raise StoreError(
+                f"the store at {self.root} is empty (no t2iqa tables yet); start a run into it "
+                f"with `t2iqa run ... --store {self.root}` or pick another --store"
+            )
+        if 0 < version < SCHEMA_VERSION:
+            self.conn.close()
+            raise StoreError(
+                f"the store at {self.root} was written by an older t2iqa (schema {version}, "
+                f"this one reads {SCHEMA_VERSION}); use the t2iqa that wrote it, or another --store"
+            )
         if version == 0 and not self.read_only:
             with self.conn:
                 self.conn.executescript(SCHEMA)
@@ -437,15 +449,18 @@ class Store:
             for r in rows
         ]  # fmt: skip
 
-    def results_rows(self, run_id: str) -> Iterator[dict[str, Any]]:
+    def results_rows(self, run_id: str, parse_details: bool = True) -> Iterator[dict[str, Any]]:
         """One row per (image, check of the run): the table that summaries and exports use.
 
         Images whose result for a check is not stored yet come with verdict ``None``.
+        ``parse_details=False`` leaves ``details`` as its JSON text: parsing it is most of
+        the cost of reading a large run, and tables of verdicts and scores do not need it.
         """
         self.get_run(run_id)
         rows = self.conn.execute(
             """
-            SELECT i.run_id, i.prompt_id, p.category, p.spec_json, i.seed, i.image_hash,
+            SELECT i.run_id, i.prompt_id, p.category,
+                   json_extract(p.spec_json, '$.prompt') AS prompt, i.seed, i.image_hash,
                    i.file, i.width, i.height, i.generation_seconds, rc.check_name,
                    r.verdict, r.passed, r.score, r.reason, r.details_json
             FROM images i
@@ -461,9 +476,8 @@ class Store:
         )
         for r in rows:
             d = dict(r)
-            spec = json.loads(d.pop("spec_json"))
-            d["prompt"] = spec["prompt"]
             d["passed"] = None if d["passed"] is None else bool(d["passed"])
-            d["details"] = json.loads(d.pop("details_json") or "{}")
+            raw = d.pop("details_json") or "{}"
+            d["details"] = json.loads(raw) if parse_details else raw
             d["check"] = d.pop("check_name")
             yield d

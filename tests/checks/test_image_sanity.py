@@ -79,3 +79,11 @@ def test_registry() -> None:
         build_checks(["nope"])
     with pytest.raises(T2IQAError, match="unknown check"):
         build_checks(None, {"nope": {}})
+
+
+def test_registry_names_match_the_classes_and_load_lazily() -> None:
+    from checks import SET_METRICS
+
+    for registry in (REGISTRY, SET_METRICS):
+        for name in registry:
+            assert registry[name].name == name

@@ -266,3 +266,10 @@ def test_compare_usage_errors_exit_2(
         "--html", str(blocker / "r.html"),
     )  # fmt: skip
     assert code == 2 and "cannot write" in err
+
+
+def test_dashboard_refuses_a_bad_port(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = cli(monkeypatch, capsys, "dashboard", "--store", str(tmp_path), "--port", "0")
+    assert code == 2 and "--port 0" in err

@@ -114,7 +114,7 @@ def test_leaderboard_ranks_runs_with_holm_corrected_tests(store: Path) -> None:
         ra, rb = (next(r for r in runs if r.label == x) for x in (a, b))
         va = values_by_image(ra.rows, "object_count", "pass_rate", "all")
         vb = values_by_image(rb.rows, "object_count", "pass_rate", "all")
-        raw.append(pairwise_pvalue(va, vb, True, 0))
+        raw.append(pairwise_pvalue(va, vb, True, 0, Gate().resamples))
     assert list(cell.adjusted_p.values()) == pytest.approx(holm(raw))
     sanity = next(c for c in board.cells if c.check == "image_sanity" and c.category == "all")
     assert len(sanity.best) >= 2  # no real difference: a tie, not a winner by noise

@@ -1,0 +1,400 @@
+"""The t2iqa dashboard: ``t2iqa dashboard --store PATH`` (or ``streamlit run dashboard/app.py``).
+
+Reads the store named by ``T2IQA_STORE`` read-only. Pages: Runs, Leaderboard, Gallery,
+Compare, Check an image. The page is in the URL (``?page=gallery``) so views can be shared.
+Computation lives in ``dashboard/data.py``; this file only lays it out.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import PAGE_TITLES, data
+
+PAGES = {
+    "runs": "Runs",
+    "leaderboard": "Leaderboard",
+    "gallery": "Gallery",
+    "compare": "Compare",
+    "check": "Check an image",
+}  # URL name -> menu label (the headings are dashboard.PAGE_TITLES)
+GALLERY_PAGE_SIZE = 24
+COMPARE_PAGE_SIZE = 8
+THUMBNAIL_SIDE = 320
+
+
+# ---------------------------------------------------------------------------- cached reads
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def runs_table(root: str, token: tuple) -> pd.DataFrame:
+    return data.runs_frame(Path(root))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def results_table(root: str, run_ids: tuple[str, ...], token: tuple) -> pd.DataFrame:
+    return data.results_frame(Path(root), run_ids)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def leaderboard_table(
+    root: str, run_ids: tuple[str, ...], token: tuple
+) -> tuple[pd.DataFrame, list[str]]:
+    return data.leaderboard_frame(Path(root), run_ids)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def changes_between(root: str, baseline: str, candidate: str, token: tuple) -> list[Any]:
+    from evaluate.compare import pair_keys, verdict_changes
+
+    base, cand = data.load_run_data(Path(root), [baseline, candidate])
+    paired, note = pair_keys(base, cand)
+    return [paired, note, verdict_changes(base, cand) if paired else []]
+
+
+@st.cache_data(show_spinner=False, max_entries=2048)
+def picture(root: str, file: str, results_json: str, side: int | None) -> bytes | str:
+    """A PNG of the image with the results' reasons drawn, or why it cannot be shown."""
+    import json
+
+    results = [data.result_of(r) for r in json.loads(results_json)]
+    shown = data.image_with_reasons(Path(root), file, results, side)
+    if isinstance(shown, str):
+        return shown
+    return data.png_bytes(shown) if side is None else data.jpeg_bytes(shown)
+
+
+@st.cache_resource(show_spinner="Loading the scorer models (once per server)...")
+def qa_checks() -> tuple[list[Any], Any]:
+    """The default QA policy's checks; their models load on first use and stay loaded."""
+    from evaluate.qa import Policy
+
+    policy = Policy()
+    return policy.build(), policy
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def rows_json(rows: pd.DataFrame | list[dict[str, Any]]) -> str:
+    import json
+
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
+    keep = ("check", "verdict", "passed", "score", "reason", "details")
+    clean = []
+    for r in records:
+        item = {k: r.get(k) for k in keep}
+        for k in ("passed", "score"):
+            if item[k] is not None and pd.isna(item[k]):
+                item[k] = None
+        clean.append(item)
+    return json.dumps(clean, default=str)
+
+
+def show_picture(root: Path, file: str, rows: Any, side: int | None = THUMBNAIL_SIDE) -> None:
+    shown = picture(str(root), file, rows_json(rows), side)
+    if isinstance(shown, str):
+        st.warning(shown)
+    else:
+        st.image(shown, width="stretch" if side is None else "content")
+
+
+def verdict_line(rows: pd.DataFrame) -> str:
+    """One line per judged check: PASS/FAIL in colour, the verdict, the score."""
+    parts = []
+    for r in rows.itertuples():
+        if r.verdict == "not_applicable":
+            continue
+        mark = (
+            ":green[**PASS**]" if r.passed is True
+            else ":red[**FAIL**]" if r.passed is False
+            else f":gray[{r.verdict}]"
+        )  # fmt: skip
+        score = "" if pd.isna(r.score) else f" · {r.score:.2f}"
+        parts.append(f"{mark} {r.check}{score}")
+    return "  \n".join(parts)
+
+
+@st.dialog("Image", width="large")
+def enlarge(root: Path, file: str, rows_payload: str, title: str) -> None:
+    st.caption(title)
+    shown = picture(str(root), file, rows_payload, None)
+    if isinstance(shown, str):
+        st.warning(shown)
+    else:
+        st.image(shown, width="stretch")
+
+
+def pick_runs(runs: pd.DataFrame, label: str, key: str, default_all: bool = True) -> list[str]:
+    options = list(runs["run"])
+    default = options if default_all else options[:1]
+    return st.multiselect(label, options, default=default, key=key)
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+def page_runs(root: Path, token: tuple) -> None:
+    st.header(PAGE_TITLES["runs"])
+    runs = runs_table(str(root), token)
+    cols = st.columns(3)
+    cols[0].metric("runs", len(runs))
+    cols[1].metric("images", int(runs["images"].sum()))
+    cols[2].metric("still running", int((runs["status"] == "running").sum()))
+    st.dataframe(
+        runs,
+        hide_index=True,
+        column_config={
+            "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1),
+            "megapixels": st.column_config.NumberColumn("size (MP)"),
+        },
+    )
+    if (runs["status"] == "running").any():
+        live_progress(str(root))
+
+
+@st.fragment(run_every=5)
+def live_progress(root: str) -> None:
+    """Re-read every few seconds while a run is going; only this part redraws."""
+    runs = runs_table(root, data.store_token(Path(root)))
+    for r in runs[runs["status"] == "running"].itertuples():
+        st.progress(min(1.0, r.progress), text=f"{r.run}: {r.images}/{r.planned} images")
+
+
+def page_leaderboard(root: Path, token: tuple) -> None:
+    st.header(PAGE_TITLES["leaderboard"])
+    runs = runs_table(str(root), token)
+    chosen = pick_runs(runs, "Runs", "lb_runs")
+    if not chosen:
+        st.info("Pick at least one run.")
+        return
+    board, warnings = leaderboard_table(str(root), tuple(chosen), token)
+    for w in warnings:
+        st.warning(w)
+    if board.empty:
+        st.info("These runs have no scored images yet.")
+        return
+    st.caption(
+        "Pass rate (or mean score) with 95% bootstrap intervals over prompts. ★ marks the best "
+        "run, or runs tied at the top after Holm-corrected pairwise tests."
+    )
+    checks = sorted(board["check"].unique())
+    first = data.most_telling_check(board)
+    check = st.selectbox("Check", checks, index=checks.index(first), key="lb_check")
+    one = board[board["check"] == check]
+    measure = one["measure"].iloc[0]
+    scale = 100.0 if measure == "pass_rate" else 1.0
+    unit = "pass rate %" if measure == "pass_rate" else "mean score"
+    plot = one.assign(
+        value=one["value"] * scale, ci_low=one["ci_low"] * scale, ci_high=one["ci_high"] * scale
+    )
+    bars = (
+        alt.Chart(plot)
+        .mark_bar()
+        .encode(
+            x=alt.X("category:N", title=None),
+            xOffset="run:N",
+            y=alt.Y("value:Q", title=unit),
+            color=alt.Color("run:N"),
+            tooltip=["run", "category", "value", "ci_low", "ci_high", "prompts"],
+        )
+    )
+    errors = (
+        alt.Chart(plot)
+        .mark_rule(color="black")
+        .encode(x="category:N", xOffset="run:N", y="ci_low:Q", y2="ci_high:Q")
+    )
+    st.altair_chart(bars + errors, width="stretch")
+
+    table = plot.assign(
+        interval=plot.apply(lambda r: f"[{r.ci_low:.1f}, {r.ci_high:.1f}]", axis=1),
+        best=plot["best"].map({True: "★", False: ""}),
+    )[["run", "category", "value", "interval", "best", "prompts", "images"]]
+    st.dataframe(
+        table, hide_index=True,
+        column_config={"value": st.column_config.NumberColumn(unit, format="%.1f")},
+    )  # fmt: skip
+
+    st.subheader("Every check, category 'all'")
+    heat = board[(board["category"] == "all") & (board["measure"] == "pass_rate")]
+    if not heat.empty:
+        heat = heat.assign(pct=heat["value"] * 100)
+        base = alt.Chart(heat).encode(x=alt.X("check:N", title=None), y=alt.Y("run:N"))
+        grid = base.mark_rect().encode(
+            color=alt.Color("pct:Q", title="pass rate %", scale=alt.Scale(domain=[0, 100])),
+            tooltip=["run", "check", "pct", "ci_low", "ci_high"],
+        )
+        text = base.mark_text(color="black").encode(text=alt.Text("pct:Q", format=".0f"))
+        st.altair_chart(grid + text, width="stretch")
+    wide = board.assign(
+        cell=board["check"] + " · " + board["category"],
+        shown=board["value"] * board["measure"].map({"pass_rate": 100.0}).fillna(1.0),
+    ).pivot_table(index="run", columns="cell", values="shown")
+    st.caption("All cells (pass rates in %, scores as is); click a column to sort.")
+    st.dataframe(wide.round(1))
+
+
+def page_gallery(root: Path, token: tuple) -> None:
+    st.header(PAGE_TITLES["gallery"])
+    runs = runs_table(str(root), token)
+    run = st.selectbox("Run", list(runs["run"]), key="gal_run")
+    frame = results_table(str(root), (run,), token)
+    if frame.empty:
+        st.info("This run has no images yet.")
+        return
+    c1, c2, c3 = st.columns(3)
+    categories = c1.multiselect("Category", data.categories_in(frame), key="gal_cat")
+    checks = c2.multiselect("Check", sorted(frame["check"].unique()), key="gal_check")
+    verdicts = c3.multiselect(
+        "Verdict", sorted(frame["verdict"].dropna().unique()), key="gal_verdict"
+    )
+    # Scores are in each check's own unit, so a score range only makes sense for one check.
+    scores = frame[frame["check"] == checks[0]]["score"].dropna() if len(checks) == 1 else None
+    score_range = None
+    if scores is None:
+        st.caption("Pick one check to filter by its score.")
+    elif not scores.empty and scores.min() < scores.max():
+        low, high = float(scores.min()), float(scores.max())
+        chosen = st.slider("Score", low, high, (low, high), key="gal_score")
+        if chosen != (low, high):
+            score_range = chosen
+    shown = data.filter_results(frame, categories, checks, verdicts, score_range)
+    images = shown.drop_duplicates(["prompt_id", "seed"])
+    pages = max(1, -(-len(images) // GALLERY_PAGE_SIZE))
+    page = st.number_input("Page", 1, pages, 1, key="gal_page") if pages > 1 else 1
+    st.caption(f"{len(images)} images match ({len(shown)} check results).")
+    start = (int(page) - 1) * GALLERY_PAGE_SIZE
+    grid = st.columns(4)
+    for k, img in enumerate(images.iloc[start : start + GALLERY_PAGE_SIZE].itertuples()):
+        rows = shown[(shown["prompt_id"] == img.prompt_id) & (shown["seed"] == img.seed)]
+        with grid[k % 4]:
+            show_picture(root, img.file, rows)
+            st.markdown(f"**{img.prompt_id}** · seed {img.seed}  \n{img.prompt}")
+            st.markdown(verdict_line(rows))
+            for r in rows.itertuples():
+                if r.passed is False:
+                    st.caption(f"{r.check}: {r.reason}")
+            if st.button("Enlarge", key=f"enl-{img.prompt_id}-{img.seed}"):
+                enlarge(root, img.file, rows_json(rows), f"{img.prompt} (seed {img.seed})")
+
+
+def page_compare(root: Path, token: tuple) -> None:
+    st.header(PAGE_TITLES["compare"])
+    runs = list(runs_table(str(root), token)["run"])
+    if len(runs) < 2:
+        st.info("The store has one run; compare needs two.")
+        return
+    c1, c2 = st.columns(2)
+    baseline = c1.selectbox("Baseline", runs, index=0, key="cmp_base")
+    candidate = c2.selectbox("Candidate", runs, index=1, key="cmp_cand")
+    if baseline == candidate:
+        st.info("Pick two different runs.")
+        return
+    paired, note, changes = changes_between(str(root), baseline, candidate, token)
+    st.caption(note)
+    if not paired:
+        st.warning("These runs share no (prompt, seed): nothing to put side by side.")
+        return
+    failing = sum(c.newly_failing for c in changes)
+    st.markdown(
+        f"**{len(changes)} verdict changes**: {failing} newly failing, "
+        f"{len(changes) - failing} newly passing. Newly failing first. For the statistics, "
+        f"run `t2iqa compare {baseline} {candidate} --store {root}`."
+    )
+    if not changes:
+        return
+    pages = max(1, -(-len(changes) // COMPARE_PAGE_SIZE))
+    page = st.number_input("Page", 1, pages, 1, key="cmp_page") if pages > 1 else 1
+    start = (int(page) - 1) * COMPARE_PAGE_SIZE
+    for change in changes[start : start + COMPARE_PAGE_SIZE]:
+        arrow = "pass → **FAIL**" if change.newly_failing else "fail → **pass**"
+        st.markdown(
+            f"{arrow} · `{change.check}` · {change.prompt_id} seed {change.seed}: *{change.prompt}*"
+        )
+        left, right = st.columns(2)
+        for col, row, label in ((left, change.baseline, baseline),
+                                (right, change.candidate, candidate)):  # fmt: skip
+            with col:
+                show_picture(root, row["file"], [row])
+                st.caption(f"{label}: {row['verdict']}: {row['reason']}")
+        st.divider()
+
+
+def page_check(root: Path, token: tuple) -> None:
+    st.header(PAGE_TITLES["check"])
+    st.caption(
+        "The verdict `t2iqa check IMAGE --prompt PROMPT` gives, through the same code. "
+        f"PNG, JPEG or WebP up to {data.MAX_UPLOAD_BYTES // 2**20} MB."
+    )
+    upload = st.file_uploader(
+        "Image", type=list(data.UPLOAD_TYPES), key="qa_file",
+        max_upload_size=data.MAX_UPLOAD_BYTES // 2**20,
+    )  # fmt: skip
+    prompt = st.text_input("Prompt", key="qa_prompt", placeholder='a sign that says "OPEN"')
+    c1, c2 = st.columns(2)
+    expect_text = c1.text_input("Expected text (optional; default: quoted in the prompt)")
+    hands = c2.number_input("Expected hands (optional)", 0, 10, None, key="qa_hands")
+    if not st.button("Check", type="primary", key="qa_go"):
+        return
+    if upload is None or not prompt.strip():
+        st.error("Upload an image and type its prompt first.")
+        return
+    content = upload.getvalue()
+    if problem := data.validate_upload(upload.name, content):
+        st.error(problem.message)
+        return
+    checks, policy = qa_checks()
+    with st.spinner("Checking..."):
+        verdict, drawn = data.check_upload(
+            checks, policy, upload.name, content, prompt, expect_text or None,
+            None if hands is None else int(hands),
+        )  # fmt: skip
+    show = st.success if verdict.verdict == "pass" else st.error
+    show(f"Verdict: {verdict.verdict.upper()}")
+    for reason in verdict.reasons:
+        st.markdown(f"- ❌ {reason}")
+    for warning in verdict.warnings:
+        st.markdown(f"- ⚠️ {warning}")
+    if drawn is not None:
+        st.image(data.png_bytes(drawn), width="content")
+
+
+RENDER = {
+    "runs": page_runs,
+    "leaderboard": page_leaderboard,
+    "gallery": page_gallery,
+    "compare": page_compare,
+    "check": page_check,
+}
+
+
+def main() -> None:
+    st.set_page_config(page_title="t2iqa", layout="wide")
+    root = Path(os.environ.get("T2IQA_STORE", "t2iqa-store")).expanduser()
+    wanted = st.query_params.get("page", "runs")
+    if wanted not in PAGES:
+        wanted = "runs"
+    with st.sidebar:
+        st.title("t2iqa")
+        page = st.radio(
+            "Page", list(PAGES), index=list(PAGES).index(wanted),
+            format_func=PAGES.__getitem__, key="page",
+        )  # fmt: skip
+        st.caption(f"store: `{root}` (read-only)")
+    if st.query_params.get("page") != page:  # setting it unchanged would rerun forever
+        st.query_params["page"] = page
+    if page != "check":  # checking an upload needs no store
+        problem = data.store_problem(root)
+        if problem:
+            st.info(problem)
+            return
+    RENDER[page](root, data.store_token(root))
+
+
+main()

@@ -1,0 +1,255 @@
+"""What the dashboard shows, computed from the store without Streamlit (so it is testable).
+
+Everything here opens the store read-only and closes it again: a ``t2iqa run`` writing at the
+same time is never blocked (SQLite WAL lets readers and one writer work together).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from PIL import Image
+
+from checks.base import CheckResult
+from evaluate.annotate import annotate, draw_reasons
+from evaluate.compare import ALL, RunData, leaderboard, run_data
+from evaluate.errors import StoreError
+from evaluate.gate import Gate
+from evaluate.images import ImageInputError, read_image_file
+from evaluate.store import DB_NAME, Store
+
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp")
+MAX_UPLOAD_BYTES = 20 * 2**20
+LEADERBOARD_RESAMPLES = 1000  # enough for a display interval; `t2iqa compare` uses 5000
+
+
+def store_token(root: Path) -> tuple[float, int, float, int]:
+    """Changes whenever the store is written: the cache key that keeps pages current."""
+    parts: list[float | int] = []
+    for name in (DB_NAME, f"{DB_NAME}-wal"):
+        try:
+            st = (root / name).stat()
+            parts += [st.st_mtime, st.st_size]
+        except FileNotFoundError:
+            parts += [0.0, 0]
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def store_problem(root: Path) -> str | None:
+    """A sentence saying why the store cannot be shown, or None when it can."""
+    try:
+        with Store(root, read_only=True) as store:
+            if not store.list_runs():
+                return (
+                    f"The store at {root} has no runs yet. Start one with "
+                    f"`t2iqa run --suite smoke --store {root}`; this page updates as it goes."
+                )
+    except StoreError as exc:
+        return str(exc)
+    return None
+
+
+def runs_frame(root: Path) -> pd.DataFrame:
+    """One row per run: what it is, how far it got, how big it is."""
+    with Store(root, read_only=True) as store:
+        counts = dict(
+            store.conn.execute("SELECT run_id, COUNT(*) FROM images GROUP BY run_id").fetchall()
+        )
+        sizes = dict(
+            store.conn.execute(
+                "SELECT run_id, SUM(width * height) FROM images GROUP BY run_id"
+            ).fetchall()
+        )
+        rows = []
+        for r in store.list_runs():
+            done = counts.get(r.run_id, 0)
+            rows.append(
+                {
+                    "run": r.run_id, "model": r.model,
+                    "suite": f"{r.suite_name} {r.suite_version}", "status": r.status,
+                    "images": done, "planned": r.planned_images,
+                    "progress": done / r.planned_images if r.planned_images else 1.0,
+                    "megapixels": round((sizes.get(r.run_id) or 0) / 1e6, 2),
+                    "created": r.created_at, "updated": r.updated_at,
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def results_frame(root: Path, run_ids: Sequence[str]) -> pd.DataFrame:
+    """One row per (image, check) of the given runs, details kept as a JSON string."""
+    frames = []
+    with Store(root, read_only=True) as store:
+        for run_id in run_ids:
+            model = store.get_run(run_id).model
+            frame = pd.DataFrame(store.results_rows(run_id, parse_details=False))
+            frames.append(frame.assign(model=model))
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_run_data(root: Path, run_ids: Sequence[str], parse_details: bool = True) -> list[RunData]:
+    with Store(root, read_only=True) as store:
+        return [run_data(store, run_id, parse_details) for run_id in run_ids]
+
+
+def leaderboard_frame(
+    root: Path, run_ids: Sequence[str], resamples: int = LEADERBOARD_RESAMPLES
+) -> tuple[pd.DataFrame, list[str]]:
+    """Long table: run × check × category with value, interval and whether it is best."""
+    runs = [r for r in load_run_data(root, run_ids, parse_details=False) if r.rows]
+    if not runs:
+        return pd.DataFrame(), []
+    board = leaderboard(runs, Gate(resamples=resamples))
+    rows = []
+    for cell in board.cells:
+        for label, est in cell.estimates.items():
+            rows.append(
+                {
+                    "check": cell.check, "category": cell.category, "measure": cell.measure,
+                    "run": label, "value": est.value, "ci_low": est.ci_low,
+                    "ci_high": est.ci_high, "prompts": est.n_prompts, "images": est.n_images,
+                    "best": label in cell.best and len(cell.estimates) > 1,
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows), board.warnings
+
+
+def most_telling_check(board: pd.DataFrame) -> str:
+    """The check on which the runs differ most against their own uncertainty (category
+    "all": spread of the values over the mean interval width); the page opens on it."""
+    overall = board[board["category"] == ALL]
+    if overall.empty:
+        return str(board["check"].iloc[0])
+    width = (overall["ci_high"] - overall["ci_low"]).groupby(overall["check"]).mean()
+    spread = overall.groupby("check")["value"].agg(lambda v: v.max() - v.min())
+    ratio = (spread / width.where(width > 0)).fillna(0.0)
+    return str(ratio.idxmax())
+
+
+def filter_results(
+    frame: pd.DataFrame,
+    categories: Sequence[str] = (),
+    checks: Sequence[str] = (),
+    verdicts: Sequence[str] = (),
+    score_range: tuple[float, float] | None = None,
+) -> pd.DataFrame:
+    """The rows a gallery shows. Empty selections mean "all"."""
+    out = frame
+    if categories:
+        out = out[out["category"].isin(categories)]
+    if checks:
+        out = out[out["check"].isin(checks)]
+    if verdicts:
+        out = out[out["verdict"].isin(verdicts)]
+    if score_range is not None:
+        low, high = score_range
+        out = out[out["score"].between(low, high)]
+    return out
+
+
+def result_of(row: pd.Series | dict[str, Any]) -> CheckResult:
+    details = row["details"]
+    if isinstance(details, str):
+        details = json.loads(details)
+    passed = row["passed"]
+    passed = None if passed is None or pd.isna(passed) else bool(passed)
+    score = row["score"]
+    score = None if score is None or pd.isna(score) else float(score)
+    return CheckResult(row["check"], row["verdict"] or "pending", passed, score,
+                       row["reason"] or "", details or {})  # fmt: skip
+
+
+def image_with_reasons(
+    root: Path, file: str, results: Sequence[CheckResult], side: int | None = 320
+) -> Image.Image | str:
+    """The stored image with the results' overlays drawn, or why it cannot be shown."""
+    path = root / file
+    try:
+        loaded = read_image_file(path)
+    except ImageInputError as exc:
+        return f"image missing or unreadable ({path}): {exc}"
+    except OSError as exc:
+        return f"image missing or unreadable ({path}): {exc.strerror or exc}"
+    if side is None:
+        return annotate(loaded.image, results)
+    return draw_reasons(loaded.image, results, side / max(loaded.image.size))
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes(image: Image.Image) -> bytes:
+    """Thumbnails: JPEG encodes ~50x faster than PNG here, which decides a gallery's time."""
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------- upload & check
+
+
+@dataclass(frozen=True)
+class UploadProblem:
+    message: str
+
+
+def validate_upload(name: str, data: bytes) -> UploadProblem | None:
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix not in UPLOAD_TYPES:
+        return UploadProblem(f"{name}: upload a {', '.join(UPLOAD_TYPES)} image")
+    if len(data) > MAX_UPLOAD_BYTES:
+        return UploadProblem(
+            f"{name} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB"
+        )
+    if not data:
+        return UploadProblem(f"{name} is empty")
+    return None
+
+
+_check_lock = threading.Lock()  # checks are bound to the prompt being judged: one at a time
+
+
+def check_upload(
+    checks: Sequence[Any],
+    policy: Any,
+    name: str,
+    data: bytes,
+    prompt: str,
+    expect_text: str | None = None,
+    expect_hands: int | None = None,
+) -> tuple[Any, Image.Image | None]:
+    """The verdict `t2iqa check NAME --prompt PROMPT` gives, through the same functions, and
+    the image with the reasons drawn (None when the file could not be read)."""
+    from evaluate.qa import check_entry, entries_from_paths, expectations_for
+
+    expect = expectations_for(prompt, expect_text, expect_hands)
+    with tempfile.TemporaryDirectory(prefix="t2iqa-upload-") as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(data)
+        entries = entries_from_paths([path], prompt, expect)
+        with _check_lock:
+            specs = [e.spec for e in entries if e.spec is not None]
+            for check in checks:
+                check.bind(specs)
+            verdict = check_entry(checks, policy, entries[0])
+        if not verdict.results:
+            return verdict, None
+        image = read_image_file(path).image
+        return verdict, annotate(image, verdict.results, prompt, verdict.verdict)
+
+
+def categories_in(frame: pd.DataFrame) -> list[str]:
+    return sorted(c for c in frame["category"].dropna().unique() if c != ALL)

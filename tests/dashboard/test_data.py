@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from dashboard import data
+
+
+def test_runs_frame_and_progress(dashboard_store: Path) -> None:
+    runs = data.runs_frame(dashboard_store)
+    assert list(runs["run"]) == ["model-a", "model-b"]
+    assert set(runs["progress"]) == {1.0}
+    assert set(runs["images"]) == {432}
+
+
+def test_results_and_filters(dashboard_store: Path) -> None:
+    frame = data.results_frame(dashboard_store, ["model-a"])
+    assert len(frame) == 432 * 5
+    text = data.filter_results(frame, categories=["text"])
+    assert set(text["category"]) == {"text"}
+    failed = data.filter_results(frame, checks=["object_count"], verdicts=["failed"])
+    assert set(failed["verdict"]) == {"failed"} and set(failed["check"]) == {"object_count"}
+    clip = data.filter_results(frame, checks=["clip_alignment"], score_range=(20.0, 25.0))
+    assert clip["score"].between(20, 25).all() and len(clip) < 432
+
+
+def test_leaderboard_marks_the_better_run(dashboard_store: Path) -> None:
+    board, warnings = data.leaderboard_frame(dashboard_store, ["model-a", "model-b"])
+    assert not warnings
+    cell = board[(board["check"] == "object_count") & (board["category"] == "all")]
+    best = cell[cell["best"]]["run"].tolist()
+    assert best == ["model-b"]
+    assert (cell["ci_low"] <= cell["value"]).all() and (cell["value"] <= cell["ci_high"]).all()
+
+
+def test_the_leaderboard_opens_on_the_check_that_tells_runs_apart(dashboard_store: Path) -> None:
+    board, _ = data.leaderboard_frame(dashboard_store, ["model-a", "model-b"])
+    assert data.most_telling_check(board) == "object_count"  # the only planted difference
+
+
+def test_store_problems_are_sentences(tmp_path: Path, dashboard_store: Path) -> None:
+    assert data.store_problem(dashboard_store) is None
+    assert "no t2iqa store" in str(data.store_problem(tmp_path / "nowhere"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    sqlite3.connect(empty / "t2iqa.sqlite").close()
+    assert "is empty" in str(data.store_problem(empty))
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    conn = sqlite3.connect(newer / "t2iqa.sqlite")
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    assert "newer t2iqa" in str(data.store_problem(newer))
+
+
+def test_missing_image_is_explained(dashboard_store: Path) -> None:
+    frame = data.results_frame(dashboard_store, ["model-a"])
+    row = frame.iloc[0]
+    (dashboard_store / row["file"]).unlink()
+    shown = data.image_with_reasons(dashboard_store, row["file"], [data.result_of(row)])
+    assert isinstance(shown, str) and "missing" in shown
+
+
+def test_upload_limits() -> None:
+    assert data.validate_upload("a.png", b"x") is None
+    assert "upload a png" in data.validate_upload("a.gif", b"x").message  # type: ignore[union-attr]
+    big = b"0" * (data.MAX_UPLOAD_BYTES + 1)
+    assert "limit" in data.validate_upload("a.jpg", big).message  # type: ignore[union-attr]
+    assert "empty" in data.validate_upload("a.jpg", b"").message  # type: ignore[union-attr]
+
+
+def test_store_token_changes_on_write(dashboard_store: Path) -> None:
+    before = data.store_token(dashboard_store)
+    conn = sqlite3.connect(dashboard_store / "t2iqa.sqlite")
+    with conn:
+        conn.execute("UPDATE runs SET status='running' WHERE run_id='model-a'")
+    conn.close()
+    assert data.store_token(dashboard_store) != before
