@@ -3,6 +3,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from dashboard import data
 
 
@@ -76,3 +78,33 @@ def test_store_token_changes_on_write(dashboard_store: Path) -> None:
         conn.execute("UPDATE runs SET status='running' WHERE run_id='model-a'")
     conn.close()
     assert data.store_token(dashboard_store) != before
+
+
+def test_reading_never_waits_for_a_run_that_is_writing(dashboard_store: Path) -> None:
+    import time
+
+    from evaluate.store import Store
+
+    writer = Store(dashboard_store)  # what `t2iqa run` holds open
+    writer.conn.execute("BEGIN IMMEDIATE")  # a write transaction in progress
+    writer.conn.execute("UPDATE runs SET status='running' WHERE run_id='model-b'")
+    try:
+        start = time.perf_counter()
+        runs = data.runs_frame(dashboard_store)
+        frame = data.results_frame(dashboard_store, ["model-b"])
+        assert time.perf_counter() - start < 5  # no lock wait (the busy timeout is 30 s)
+        assert set(runs["status"]) == {"finished"}  # the uncommitted write is not seen
+        assert len(frame) == 432 * 5
+    finally:
+        writer.conn.commit()
+        writer.close()
+    assert "running" in set(data.runs_frame(dashboard_store)["status"])
+
+
+def test_the_dashboard_cannot_write(dashboard_store: Path) -> None:
+    from evaluate.store import Store
+
+    store = Store(dashboard_store, read_only=True)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        store.conn.execute("DELETE FROM runs")
+    store.close()
