@@ -7,6 +7,7 @@ Computation lives in ``dashboard/data.py``; this file only lays it out.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -50,19 +51,20 @@ def leaderboard_table(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def changes_between(root: str, baseline: str, candidate: str, token: tuple) -> list[Any]:
+def changes_between(
+    root: str, baseline: str, candidate: str, token: tuple
+) -> tuple[bool, str, list[Any]]:
     from evaluate.compare import pair_keys, verdict_changes
 
     base, cand = data.load_run_data(Path(root), [baseline, candidate])
     paired, note = pair_keys(base, cand)
-    return [paired, note, verdict_changes(base, cand) if paired else []]
+    return paired, note, verdict_changes(base, cand) if paired else []
 
 
 @st.cache_data(show_spinner=False, max_entries=2048)
 def picture(root: str, file: str, results_json: str, side: int | None) -> bytes | str:
-    """A PNG of the image with the results' reasons drawn, or why it cannot be shown."""
-    import json
-
+    """The image with the results' reasons drawn (JPEG thumbnail, or PNG at full size), or a
+    sentence saying why it cannot be shown."""
     results = [data.result_of(r) for r in json.loads(results_json)]
     shown = data.image_with_reasons(Path(root), file, results, side)
     if isinstance(shown, str):
@@ -83,8 +85,7 @@ def qa_checks() -> tuple[list[Any], Any]:
 
 
 def rows_json(rows: pd.DataFrame | list[dict[str, Any]]) -> str:
-    import json
-
+    """The check results of one image as JSON: a hashable cache key for `picture`."""
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
     keep = ("check", "verdict", "passed", "score", "reason", "details")
     clean = []
@@ -221,17 +222,15 @@ def page_leaderboard(root: Path, token: tuple) -> None:
         column_config={"value": st.column_config.NumberColumn(unit, format="%.1f")},
     )  # fmt: skip
 
-    st.subheader("Every check, category 'all'")
-    heat = board[(board["category"] == "all") & (board["measure"] == "pass_rate")]
-    if not heat.empty:
-        heat = heat.assign(pct=heat["value"] * 100)
-        base = alt.Chart(heat).encode(x=alt.X("check:N", title=None), y=alt.Y("run:N"))
-        grid = base.mark_rect().encode(
-            color=alt.Color("pct:Q", title="pass rate %", scale=alt.Scale(domain=[0, 100])),
-            tooltip=["run", "check", "pct", "ci_low", "ci_high"],
-        )
-        text = base.mark_text(color="black").encode(text=alt.Text("pct:Q", format=".0f"))
-        st.altair_chart(grid + text, width="stretch")
+    st.subheader(f"{check} by category")
+    base = alt.Chart(plot).encode(x=alt.X("category:N", title=None), y=alt.Y("run:N", title=None))
+    domain = [0, 100] if measure == "pass_rate" else None
+    grid = base.mark_rect().encode(
+        color=alt.Color("value:Q", title=unit, scale=alt.Scale(domain=domain)),
+        tooltip=["run", "category", "value", "ci_low", "ci_high", "prompts"],
+    )
+    text = base.mark_text(color="black").encode(text=alt.Text("value:Q", format=".1f"))
+    st.altair_chart(grid + text, width="stretch")
     wide = board.assign(
         cell=board["check"] + " · " + board["category"],
         shown=board["value"] * board["measure"].map({"pass_rate": 100.0}).fillna(1.0),

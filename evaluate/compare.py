@@ -174,7 +174,7 @@ class ProvenanceDifference:
     key: str
     baseline: Any
     candidate: Any
-    kind: str  # "under test", "scorer", "suite" or "environment"
+    kind: str  # "under test", "scorer", "scorer setting", "suite" or "environment"
     affects: tuple[str, ...] = ()  # checks or set metrics whose numbers it makes incomparable
 
 
@@ -206,11 +206,11 @@ def provenance_items(run: RunData) -> dict[str, tuple[Any, str, tuple[str, ...]]
     for key, value in (prov.get("hardware") or {}).items():
         items[f"hardware.{key}"] = (value, "environment", ())
     for name, info in run.checks.items():
-        items[f"checks.{name}"] = (
-            f"v{info['version']} config {info['config_hash']}",
-            "scorer",
-            (name,),
-        )
+        summary = f"v{info['version']} config {info['config_hash']}"
+        items[f"checks.{name}"] = (summary, "scorer", (name,))
+        # The settings behind that hash, for people reading the table (the hash decides).
+        for option, value in sorted((info.get("config") or {}).items()):
+            items[f"checks.{name}.{option}"] = (value, "scorer setting", ())
     for name, result in run.set_results.items():
         for key in SET_METRIC_KEYS:
             if key in result.details:
