@@ -132,10 +132,12 @@ def enlarge(root: Path, file: str, rows_payload: str, title: str) -> None:
         st.image(shown, width="stretch")
 
 
-def pick_runs(runs: pd.DataFrame, label: str, key: str, default_all: bool = True) -> list[str]:
-    options = list(runs["run"])
-    default = options if default_all else options[:1]
-    return st.multiselect(label, options, default=default, key=key)
+def pick_runs(runs: pd.DataFrame, label: str, key: str) -> list[str]:
+    """Every run may be picked; the runs on the most common suite are picked to start with,
+    because those pair image by image."""
+    suite = runs["suite"].value_counts().index[0]
+    default = list(runs[runs["suite"] == suite]["run"])
+    return st.multiselect(label, list(runs["run"]), default=default, key=key)
 
 
 # ---------------------------------------------------------------------------- pages

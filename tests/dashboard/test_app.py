@@ -173,3 +173,18 @@ def test_upload_without_prompt_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
     at = app(monkeypatch, tmp_path, "check")
     at.button(key="qa_go").click().run()
     assert "Upload an image and type its prompt" in at.error[0].value
+
+
+def test_leaderboard_starts_with_the_runs_that_pair(
+    monkeypatch: pytest.MonkeyPatch, dashboard_store: Path
+) -> None:
+    from benchmarks.synthetic_store import write_synthetic_run
+    from evaluate.store import Store
+    from evaluate.suites import load_suite
+
+    with Store(dashboard_store) as st:
+        write_synthetic_run(st, "other-suite", load_suite("smoke"), side=32)
+    at = app(monkeypatch, dashboard_store, "leaderboard")
+    assert at.multiselect(key="lb_runs").value == ["model-a", "model-b"]
+    at.multiselect(key="lb_runs").set_value(["model-a", "other-suite"]).run()
+    assert any("UNPAIRED" in w.value for w in at.warning)
