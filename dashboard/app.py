@@ -305,25 +305,36 @@ def page_compare(root: Path, token: tuple) -> None:
     failing = sum(c.newly_failing for c in changes)
     st.markdown(
         f"**{len(changes)} verdict changes**: {failing} newly failing, "
-        f"{len(changes) - failing} newly passing. Newly failing first. For the statistics, "
-        f"run `t2iqa compare {baseline} {candidate} --store {root}`."
+        f"{len(changes) - failing} newly passing; those images come first, then the rest. "
+        f"For the statistics, run `t2iqa compare {baseline} {candidate} --store {root}`."
     )
-    if not changes:
-        return
-    pages = max(1, -(-len(changes) // COMPARE_PAGE_SIZE))
+    frame = results_table(str(root), (baseline, candidate), token)
+    sides = {run: frame[frame["run_id"] == run] for run in (baseline, candidate)}
+    keys = {run: list(dict.fromkeys(zip(f["prompt_id"], f["seed"], strict=True)))
+            for run, f in sides.items()}  # fmt: skip
+    in_candidate = set(keys[candidate])
+    changed: dict[tuple[str, int], list[Any]] = {}
+    for change in changes:
+        changed.setdefault((change.prompt_id, change.seed), []).append(change)
+    order = list(changed) + [k for k in keys[baseline] if k in in_candidate and k not in changed]
+    pages = max(1, -(-len(order) // COMPARE_PAGE_SIZE))
     page = st.number_input("Page", 1, pages, 1, key="cmp_page") if pages > 1 else 1
     start = (int(page) - 1) * COMPARE_PAGE_SIZE
-    for change in changes[start : start + COMPARE_PAGE_SIZE]:
-        arrow = "pass → **FAIL**" if change.newly_failing else "fail → **pass**"
-        st.markdown(
-            f"{arrow} · `{change.check}` · {change.prompt_id} seed {change.seed}: *{change.prompt}*"
-        )
-        left, right = st.columns(2)
-        for col, row, label in ((left, change.baseline, baseline),
-                                (right, change.candidate, candidate)):  # fmt: skip
+    for prompt_id, seed in order[start : start + COMPARE_PAGE_SIZE]:
+        arrows = [
+            f"{'pass → **FAIL**' if c.newly_failing else 'fail → **pass**'} `{c.check}`"
+            for c in changed.get((prompt_id, seed), [])
+        ] or ["no verdict changed"]
+        pair = {
+            run: f[(f["prompt_id"] == prompt_id) & (f["seed"] == seed)] for run, f in sides.items()
+        }
+        prompt = pair[baseline]["prompt"].iloc[0]
+        st.markdown(" · ".join(arrows) + f"  \n**{prompt_id}** seed {seed}: *{prompt}*")
+        for col, (run, rows) in zip(st.columns(2), pair.items(), strict=True):
             with col:
-                show_picture(root, row["file"], [row])
-                st.caption(f"{label}: {row['verdict']}: {row['reason']}")
+                show_picture(root, rows["file"].iloc[0], rows)
+                st.caption(run)
+                st.markdown(verdict_line(rows))
         st.divider()
 
 
