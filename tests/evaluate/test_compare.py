@@ -146,3 +146,31 @@ def test_holm_over_gated_cells_keeps_chance_regressions_out() -> None:
     # ungated cells are judged but do not enlarge the family
     mixed = apply_holm([cell("a", 0.001), cell("b", 0.01, gated=False)], 0.95)
     assert mixed[0].verdict == REGRESSED and mixed[0].p_regressed == pytest.approx(0.001)
+
+
+def test_set_metrics_are_judged_by_their_intervals(store: Path) -> None:
+    from checks.base import SetResult
+
+    base, cand = load_runs(["base", "same"], store)
+    details = {"feature_extractor": "inception", "resize_mode": "clean", "reference": "coco"}
+    base.set_results["fid"] = SetResult("fid", 20.0, 2000, 19.0, 21.0, dict(details))
+    base.set_results["kid"] = SetResult("kid", 0.01, 2000, 0.009, 0.011, dict(details))
+    cand.set_results["fid"] = SetResult("fid", 26.0, 2000, 25.0, 27.0, dict(details))
+    cand.set_results["kid"] = SetResult("kid", 0.0101, 2000, 0.0091, 0.0111, dict(details))
+    cmp = compare_runs(base, cand, Gate())
+    by_metric = {s.metric: s for s in cmp.set_metrics}
+    assert by_metric["fid"].verdict == REGRESSED  # +6 [4.6, 7.4], tolerance 2: lower is better
+    assert by_metric["kid"].verdict == UNCHANGED
+    assert cmp.failed
+    cand.set_results["fid"] = SetResult("fid", 14.0, 2000, 13.0, 15.0, dict(details))
+    assert {s.metric: s for s in compare_runs(base, cand, Gate()).set_metrics}[
+        "fid"
+    ].verdict == "improved"
+    legacy = {**details, "resize_mode": "legacy"}
+    cand.set_results["fid"] = SetResult("fid", 20.0, 2000, 19.0, 21.0, legacy)
+    cmp = compare_runs(base, cand, Gate())
+    assert {s.metric: s.verdict for s in cmp.set_metrics}["fid"] == INCOMPARABLE
+    assert any("set_metrics.fid.resize_mode" in w for w in cmp.warnings)
+    del cand.set_results["kid"]
+    cmp = compare_runs(base, cand, Gate())
+    assert {s.metric: s.verdict for s in cmp.set_metrics}["kid"] == "no data"

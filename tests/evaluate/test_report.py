@@ -98,3 +98,13 @@ def test_html_report_shows_its_images_in_chromium(
         page.screenshot(path=str(artifacts_dir / "compare-report.png"), full_page=False)
     finally:
         page.close()
+
+
+def test_html_escapes_what_users_wrote(comparison_store: Path) -> None:
+    base, cand = load_runs(["base", "worse"], comparison_store)
+    for row in cand.rows:
+        row["prompt"] = "<script>alert(1)</script>"
+        row["reason"] = '"><img src=x onerror=alert(1)>'
+    page = comparison_html(compare_runs(base, cand, Gate()))
+    assert "<script>alert" not in page and "onerror=alert(1)>" not in page
+    assert "&lt;script&gt;" in page
