@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from evaluate.stats import (
     estimate,
     holm,
     normal_difference,
+    normal_tail_pvalue,
     permutation_pvalue,
     sign_flip_pvalue,
     tail_pvalue,
@@ -462,10 +462,8 @@ def compare_set_metric(
         )
     # Lower is better for every set metric: a rise beyond the tolerance is a regression.
     # The interval is normal (from two independent bootstraps), and so are the p-values.
-    z = NormalDist().inv_cdf(0.5 + gate.confidence / 2)
-    se = max((diff[2] - diff[1]) / (2 * z), 1e-12)
-    p_regressed = 1 - NormalDist().cdf((diff[0] - rule.tolerance) / se)
-    p_improved = NormalDist().cdf((diff[0] + rule.tolerance) / se)
+    p_regressed = normal_tail_pvalue(diff, rule.tolerance, gate.confidence, above=True)
+    p_improved = normal_tail_pvalue(diff, -rule.tolerance, gate.confidence, above=False)
     return SetMetricComparison(
         metric, base, cand, diff, rule.tolerance, rule.gate, UNCHANGED, "", p_regressed,
         p_improved,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 
@@ -87,6 +88,17 @@ def mean_of_groups(groups: Sequence[Sequence[float]]) -> float:
     return float(np.mean(flat))
 
 
+def percentile_estimate(
+    value: float, boots: np.ndarray, confidence: float, n_prompts: int, n_images: int
+) -> Estimate:
+    """The estimate with the percentile interval of its bootstrap draws."""
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(boots, [alpha, 1 - alpha])
+    # Guard the rounding of quantiles on constant data: the interval must hold the estimate.
+    low, high = min(float(low), value), max(float(high), value)
+    return Estimate(value, low, high, n_prompts, n_images, boots)
+
+
 def estimate(
     groups: Sequence[Sequence[float]],
     resamples: int = DEFAULT_RESAMPLES,
@@ -97,13 +109,9 @@ def estimate(
     groups = [list(g) for g in groups if len(g)]
     if not groups:
         raise ValueError("no values to estimate from")
-    value = mean_of_groups(groups)
     boots = bootstrap_means(groups, resamples, seed)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(boots, [alpha, 1 - alpha])
-    # Guard the rounding of quantiles on constant data: the interval must hold the estimate.
-    low, high = min(float(low), value), max(float(high), value)
-    return Estimate(value, low, high, len(groups), sum(len(g) for g in groups), boots)
+    n_images = sum(len(g) for g in groups)
+    return percentile_estimate(mean_of_groups(groups), boots, confidence, len(groups), n_images)
 
 
 def difference_unpaired(
@@ -123,11 +131,8 @@ def difference_unpaired(
         raise ValueError("both runs need values")
     value = mean_of_groups(cand) - mean_of_groups(base)
     boots = bootstrap_means(cand, resamples, seed + 1) - bootstrap_means(base, resamples, seed)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(boots, [alpha, 1 - alpha])
-    low, high = min(float(low), value), max(float(high), value)
-    n_images = sum(map(len, base + cand))
-    return Estimate(value, low, high, min(len(base), len(cand)), n_images, boots)
+    n_prompts, n_images = min(len(base), len(cand)), sum(map(len, base + cand))
+    return percentile_estimate(value, boots, confidence, n_prompts, n_images)
 
 
 def tail_pvalue(est: Estimate, threshold: float, below: bool) -> float:
@@ -192,14 +197,28 @@ def normal_difference(
     Used for set metrics, whose intervals come from separate bootstraps of each run: the
     standard errors are read off the interval widths and added in quadrature.
     """
-    from statistics import NormalDist
-
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    se_b = (base[2] - base[1]) / (2 * z)
-    se_c = (cand[2] - cand[1]) / (2 * z)
+    se = float(
+        np.hypot(standard_error(*base[1:], confidence), standard_error(*cand[1:], confidence))
+    )
     diff = cand[0] - base[0]
-    half = z * float(np.hypot(se_b, se_c))
-    return diff, diff - half, diff + half
+    return diff, diff - z * se, diff + z * se
+
+
+def standard_error(low: float, high: float, confidence: float) -> float:
+    """The standard error a normal interval [low, high] at ``confidence`` implies."""
+    return (high - low) / (2 * NormalDist().inv_cdf(0.5 + confidence / 2))
+
+
+def normal_tail_pvalue(
+    difference: tuple[float, float, float], threshold: float, confidence: float, above: bool
+) -> float:
+    """p-value that a normal difference (value, low, high) is not above (``above``) / below
+    ``threshold``: the normal counterpart of ``tail_pvalue``."""
+    value, low, high = difference
+    se = max(standard_error(low, high, confidence), 1e-12)
+    z = (value - threshold) / se
+    return 1 - NormalDist().cdf(z) if above else NormalDist().cdf(z)
 
 
 def permutation_pvalue(
