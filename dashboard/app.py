@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import PAGE_TITLES, data
+from evaluate.annotate import jpeg_bytes, read_with_reasons, result_from_row
 
 PAGES = {
     "runs": "Runs",
@@ -65,11 +66,11 @@ def changes_between(
 def picture(root: str, file: str, results_json: str, side: int | None) -> bytes | str:
     """The image with the results' reasons drawn (JPEG thumbnail, or PNG at full size), or a
     sentence saying why it cannot be shown."""
-    results = [data.result_of(r) for r in json.loads(results_json)]
-    shown = data.image_with_reasons(Path(root), file, results, side)
+    results = [result_from_row(r) for r in json.loads(results_json)]
+    shown = read_with_reasons(Path(root) / file, results, side)
     if isinstance(shown, str):
         return shown
-    return data.png_bytes(shown) if side is None else data.jpeg_bytes(shown)
+    return data.png_bytes(shown) if side is None else jpeg_bytes(shown)
 
 
 @st.cache_resource(show_spinner="Loading the scorer models (once per server)...")

@@ -7,7 +7,6 @@ same time is never blocked (SQLite WAL lets readers and one writer work together
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -18,12 +17,11 @@ from typing import Any
 import pandas as pd
 from PIL import Image
 
-from checks.base import CheckResult
-from evaluate.annotate import annotate, draw_reasons
+from evaluate.annotate import annotate
 from evaluate.compare import ALL, RunData, leaderboard, run_data
 from evaluate.errors import StoreError
 from evaluate.gate import Gate
-from evaluate.images import ImageInputError, read_image_file
+from evaluate.images import read_image_file
 from evaluate.store import DB_NAME, Store
 
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp")
@@ -157,44 +155,9 @@ def filter_results(
     return out
 
 
-def result_of(row: pd.Series | dict[str, Any]) -> CheckResult:
-    details = row["details"]
-    if isinstance(details, str):
-        details = json.loads(details)
-    passed = row["passed"]
-    passed = None if passed is None or pd.isna(passed) else bool(passed)
-    score = row["score"]
-    score = None if score is None or pd.isna(score) else float(score)
-    return CheckResult(row["check"], row["verdict"] or "pending", passed, score,
-                       row["reason"] or "", details or {})  # fmt: skip
-
-
-def image_with_reasons(
-    root: Path, file: str, results: Sequence[CheckResult], side: int | None = 320
-) -> Image.Image | str:
-    """The stored image with the results' overlays drawn, or why it cannot be shown."""
-    path = root / file
-    try:
-        loaded = read_image_file(path)
-    except ImageInputError as exc:
-        return f"image missing or unreadable ({path}): {exc}"
-    except OSError as exc:
-        return f"image missing or unreadable ({path}): {exc.strerror or exc}"
-    if side is None:
-        return annotate(loaded.image, results)
-    return draw_reasons(loaded.image, results, side / max(loaded.image.size))
-
-
 def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def jpeg_bytes(image: Image.Image) -> bytes:
-    """Thumbnails: JPEG encodes ~50x faster than PNG here, which decides a gallery's time."""
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="JPEG", quality=88)
     return buffer.getvalue()
 
 

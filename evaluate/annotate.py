@@ -14,13 +14,18 @@ Below the picture a panel lists each check's verdict and reason.
 
 from __future__ import annotations
 
+import io
+import json
+import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from checks.base import CheckResult
+from evaluate.images import ImageInputError, read_image_file
 
 GOOD = (40, 200, 90)
 BAD = (235, 50, 50)
@@ -125,3 +130,47 @@ def annotate(
     out.paste(shown, (0, 0))
     out.paste(panel, (0, h))
     return out
+
+
+# ------------------------------------------------------------ stored results, drawn
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def result_from_row(row: Mapping[str, Any]) -> CheckResult:
+    """A stored result row (``Store.results_rows``, or a table made from them) as a
+    CheckResult; ``details`` may still be JSON text, and a table's NaN means missing."""
+    details = row["details"]
+    if isinstance(details, str):
+        details = json.loads(details)
+    passed, score = row["passed"], row["score"]
+    return CheckResult(
+        row["check"], row["verdict"] or "pending",
+        None if _missing(passed) else bool(passed), None if _missing(score) else float(score),
+        row["reason"] or "", details or {},
+    )  # fmt: skip
+
+
+def read_with_reasons(
+    path: Path, results: Sequence[CheckResult], side: int | None
+) -> Image.Image | str:
+    """The image file with the results' overlays drawn, its long side ``side`` pixels (None:
+    full size with the verdict panel), or a sentence saying why it cannot be shown."""
+    try:
+        loaded = read_image_file(path)
+    except ImageInputError as exc:
+        return f"image missing or unreadable ({path}): {exc}"
+    except OSError as exc:
+        return f"image missing or unreadable ({path}): {exc.strerror or exc}"
+    if side is None:
+        return annotate(loaded.image, results)
+    return draw_reasons(loaded.image, results, side / max(loaded.image.size))
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 88) -> bytes:
+    """Thumbnails: JPEG encodes ~50x faster than PNG here, which decides a gallery's time."""
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()

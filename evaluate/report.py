@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from PIL import Image
 from rich import box
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from checks.base import CheckResult, SetResult
-from evaluate.annotate import draw_reasons
+from checks.base import SetResult
+from evaluate.annotate import jpeg_bytes, read_with_reasons, result_from_row
 from evaluate.compare import (
     IMPROVED,
     INCOMPARABLE,
@@ -34,7 +32,6 @@ from evaluate.compare import (
     SetMetricComparison,
     provenance_table,
 )
-from evaluate.images import ImageInputError, read_image_file
 from evaluate.stats import Estimate
 
 VERDICT_STYLE = {REGRESSED: "bold red", IMPROVED: "green", INCOMPARABLE: "bold yellow"}
@@ -414,19 +411,12 @@ def _junit_outcome(cmp: Comparison, cell: CellComparison | SetMetricComparison) 
 
 
 def thumbnail_data_uri(run: RunData, row: dict[str, Any], side: int = THUMBNAIL_SIDE) -> str:
-    """The image with this check's overlay drawn on it, as an embedded JPEG."""
-    try:
-        loaded = read_image_file(run.image_path(row))
-    except (ImageInputError, OSError):
+    """The image with this check's overlay drawn on it, as an embedded JPEG ("" when the
+    file is missing: the page says so instead)."""
+    shown = read_with_reasons(run.image_path(row), [result_from_row(row)], side)
+    if isinstance(shown, str):
         return ""
-    result = CheckResult(
-        row["check"], row["verdict"], row["passed"], row["score"], row["reason"], row["details"]
-    )
-    scale = side / max(loaded.image.size)
-    shown: Image.Image = draw_reasons(loaded.image, [result], scale)
-    buffer = io.BytesIO()
-    shown.save(buffer, format="JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg_bytes(shown, 85)).decode("ascii")
 
 
 CSS = """

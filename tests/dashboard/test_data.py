@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import data
+from evaluate.annotate import read_with_reasons, result_from_row
 
 
 def test_runs_frame_and_progress(dashboard_store: Path) -> None:
@@ -59,7 +60,7 @@ def test_missing_image_is_explained(dashboard_store: Path) -> None:
     frame = data.results_frame(dashboard_store, ["model-a"])
     row = frame.iloc[0]
     (dashboard_store / row["file"]).unlink()
-    shown = data.image_with_reasons(dashboard_store, row["file"], [data.result_of(row)])
+    shown = read_with_reasons(dashboard_store / row["file"], [result_from_row(row)], 320)
     assert isinstance(shown, str) and "missing" in shown
 
 
