@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks.speed_dashboard import CHROMIUM, wait_rendered
+from benchmarks.speed_dashboard import launch_chromium, wait_rendered
 from dashboard import serve
 
 
@@ -23,9 +23,7 @@ def shoot(
     from playwright.sync_api import sync_playwright
 
     with serve(store) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1400, "height": height})
         page.goto(f"{url}/?{url_query}")
         wait_rendered(page, page_name, expected)

@@ -21,7 +21,11 @@ from typing import Any
 from dashboard import APP_PATH, PAGE_TITLES, serve
 
 PAGES = ("runs", "leaderboard", "gallery", "compare", "check")
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser here
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
 # What each page shows once rendered: (CSS selector, minimum count). The browser test
 # checks the same things.
 RENDERED = {
@@ -35,6 +39,13 @@ IMAGES_DECODED = (
     "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
     ".every(i => i.complete && i.naturalWidth > 0)"
 )
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Headless Debian Chromium through a started Playwright (tests, benchmark, screenshots)."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
 
 
 def wait_rendered(
@@ -85,9 +96,7 @@ def browser_times(root: Path) -> dict[str, tuple[float, float]]:
 
     out = {}
     with serve(root) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         for name in PAGES:
             times = []

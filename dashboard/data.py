@@ -58,24 +58,22 @@ def store_problem(root: Path) -> str | None:
 def runs_frame(root: Path) -> pd.DataFrame:
     """One row per run: what it is, how far it got, how big it is."""
     with Store(root, read_only=True) as store:
-        counts = dict(
-            store.conn.execute("SELECT run_id, COUNT(*) FROM images GROUP BY run_id").fetchall()
-        )
-        sizes = dict(
-            store.conn.execute(
-                "SELECT run_id, SUM(width * height) FROM images GROUP BY run_id"
-            ).fetchall()
-        )
+        totals = {
+            run_id: (count, pixels)
+            for run_id, count, pixels in store.conn.execute(
+                "SELECT run_id, COUNT(*), SUM(width * height) FROM images GROUP BY run_id"
+            )
+        }
         rows = []
         for r in store.list_runs():
-            done = counts.get(r.run_id, 0)
+            done, pixels = totals.get(r.run_id, (0, 0))
             rows.append(
                 {
                     "run": r.run_id, "model": r.model,
                     "suite": f"{r.suite_name} {r.suite_version}", "status": r.status,
                     "images": done, "planned": r.planned_images,
                     "progress": done / r.planned_images if r.planned_images else 1.0,
-                    "megapixels": round((sizes.get(r.run_id) or 0) / 1e6, 2),
+                    "megapixels": round((pixels or 0) / 1e6, 2),
                     "created": r.created_at, "updated": r.updated_at,
                 }
             )  # fmt: skip

@@ -357,8 +357,9 @@ def comparison_junit(cmp: Comparison, timestamp: datetime | None = None) -> str:
     if cmp.set_metrics:
         groups["set_metrics"] = list(cmp.set_metrics)
     for index, (suite_name, cells) in enumerate(groups.items()):
-        failures = sum(1 for c in cells if _junit_outcome(cmp, c)[0] == "failure")
-        skipped = sum(1 for c in cells if _junit_outcome(cmp, c)[0] == "skipped")
+        outcomes = [_junit_outcome(cmp, c) for c in cells]
+        failures = sum(1 for outcome, _ in outcomes if outcome == "failure")
+        skipped = sum(1 for outcome, _ in outcomes if outcome == "skipped")
         suite = ET.SubElement(
             root, "testsuite", name=suite_name, package="t2iqa", id=str(index),
             timestamp=stamp, hostname=host, tests=str(len(cells)), failures=str(failures),
@@ -370,12 +371,11 @@ def comparison_junit(cmp: Comparison, timestamp: datetime | None = None) -> str:
             ("pairing", cmp.pairing_note), ("confidence", str(cmp.gate.confidence)),
         ):  # fmt: skip
             ET.SubElement(props, "property", name=name, value=value)
-        for cell in cells:
+        for cell, (outcome, message) in zip(cells, outcomes, strict=True):
             name = cell.category if isinstance(cell, CellComparison) else cell.metric
             case = ET.SubElement(
                 suite, "testcase", name=name, classname=f"t2iqa.{suite_name}", time="0"
             )
-            outcome, message = _junit_outcome(cmp, cell)
             if outcome == "failure":
                 failure = ET.SubElement(case, "failure", message=message, type=cell.verdict)
                 failure.text = message
