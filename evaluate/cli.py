@@ -450,31 +450,27 @@ def compare(
         fail("--junit gates one candidate against one baseline: name exactly two runs")
     rules = load_gate(gate)
     loaded = load_runs(runs, store)
-    outputs: list[tuple[Path, str]] = []
-    if len(loaded) == 2:
+    result: Any
+    if len(loaded) == 2:  # a baseline and a candidate: the gate
         result = compare_runs(loaded[0], loaded[1], rules)
-        if markdown is not None and str(markdown) == "-":
-            sys.stdout.write(comparison_markdown(result))
-        else:
-            print_comparison(console, result)
-        if markdown is not None and str(markdown) != "-":
-            outputs.append((markdown, comparison_markdown(result)))
-        if junit is not None:
-            outputs.append((junit, comparison_junit(result)))
-        if html_report is not None:
-            outputs.append((html_report, comparison_html(result)))
+        show, to_markdown, to_html = print_comparison, comparison_markdown, comparison_html
         code = EXIT_FAILED if result.failed else EXIT_OK
     else:
-        board = leaderboard(loaded, rules)
-        if markdown is not None and str(markdown) == "-":
-            sys.stdout.write(leaderboard_markdown(board))
-        else:
-            print_leaderboard(console, board)
-        if markdown is not None and str(markdown) != "-":
-            outputs.append((markdown, leaderboard_markdown(board)))
-        if html_report is not None:
-            outputs.append((html_report, leaderboard_html(board)))
+        result = leaderboard(loaded, rules)
+        show, to_markdown, to_html = print_leaderboard, leaderboard_markdown, leaderboard_html
         code = EXIT_OK
+    to_stdout = markdown is not None and str(markdown) == "-"
+    if to_stdout:  # Markdown alone on stdout, to pipe into a PR comment
+        sys.stdout.write(to_markdown(result))
+    else:
+        show(console, result)
+    outputs: list[tuple[Path, str]] = []
+    if markdown is not None and not to_stdout:
+        outputs.append((markdown, to_markdown(result)))
+    if junit is not None:
+        outputs.append((junit, comparison_junit(result)))
+    if html_report is not None:
+        outputs.append((html_report, to_html(result)))
     for path, text in outputs:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
