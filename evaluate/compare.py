@@ -67,10 +67,6 @@ class RunData:
     checks: dict[str, dict[str, Any]]
     set_results: dict[str, SetResult]
 
-    @property
-    def paired_key(self) -> str:
-        return self.run.suite_hash
-
     def image_path(self, row: dict[str, Any]) -> Path:
         return self.store_root / row["file"]
 
