@@ -97,6 +97,36 @@ def fmt_set_difference(cmp: SetMetricComparison) -> str:
     return f"{d:+.4g} [{low:+.4g}, {high:+.4g}]"
 
 
+def cell_columns(c: CellComparison) -> list[str]:
+    """check, category, measure, baseline, candidate, difference, tolerance of one cell."""
+    return [
+        c.check, c.category, c.measure.replace("_", " "), fmt_estimate(c.baseline, c.measure),
+        fmt_estimate(c.candidate, c.measure), fmt_difference(c), fmt_tolerance(c),
+    ]  # fmt: skip
+
+
+CELL_HEADER = ["check", "category", "measure", "baseline", "candidate", "difference", "tolerance"]
+
+
+def set_metric_row(s: SetMetricComparison) -> list[str]:
+    """metric, baseline, candidate, difference, tolerance, verdict, note of one set metric."""
+    return [
+        s.metric, fmt_set(s.baseline), fmt_set(s.candidate), fmt_set_difference(s),
+        f"±{s.tolerance:.3g}", verdict_label(s), s.note,
+    ]  # fmt: skip
+
+
+def leaderboard_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the leaderboard: each run's estimate, then who is best."""
+    header = ["check", "category", *[r.label for r in board.runs], "best (Holm-corrected)"]
+    rows = [
+        [c.check, c.category, *[fmt_estimate(c.estimates.get(r.label), c.measure)
+                                for r in board.runs], best_label(c.best, len(c.estimates))]
+        for c in board.cells
+    ]  # fmt: skip
+    return header, rows
+
+
 def run_line(run: RunData) -> str:
     r = run.run
     images = len({(x["prompt_id"], x["seed"]) for x in run.rows})
@@ -182,11 +212,7 @@ def print_comparison(console: Console, cmp: Comparison) -> None:
         for col in ("metric", "baseline", "candidate", "difference", "tol.", "verdict", "note"):
             sets.add_column(col, overflow="fold")
         for s in cmp.set_metrics:
-            sets.add_row(
-                s.metric, fmt_set(s.baseline), fmt_set(s.candidate), fmt_set_difference(s),
-                f"±{s.tolerance:.3g}", verdict_label(s), s.note,
-                style=VERDICT_STYLE.get(s.verdict),
-            )  # fmt: skip
+            sets.add_row(*set_metric_row(s), style=VERDICT_STYLE.get(s.verdict))
         console.print(sets)
     if cmp.changes:
         failing = sum(c.newly_failing for c in cmp.changes)
@@ -209,17 +235,13 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
         console.print(Panel(warning, style="bold yellow"))
     level = int(board.gate.confidence * 100)
     table = Table(title=f"leaderboard ({level}% intervals over prompts)", title_justify="left")
-    table.add_column("check")
-    table.add_column("category")
-    for run in board.runs:
-        table.add_column(run.label, overflow="fold")
-    table.add_column("best (Holm-corrected)", overflow="fold")
-    for cell in board.cells:
-        table.add_row(
-            cell.check, cell.category,
-            *[fmt_estimate(cell.estimates.get(r.label), cell.measure) for r in board.runs],
-            best_label(cell.best, len(cell.estimates)),
-        )  # fmt: skip
+    header, rows = leaderboard_rows(board)
+    table.add_column(header[0])
+    table.add_column(header[1])
+    for name in header[2:]:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     best = best_per_category(board)
     if best:
@@ -289,11 +311,9 @@ def comparison_markdown(cmp: Comparison) -> str:
     lines.append("")
     notable = [c for c in cmp.cells if c.verdict != "unchanged" or c.category == "all"]
     lines += _md_table(
-        ["check", "category", "measure", "baseline", "candidate", "difference", "tolerance",
-         "verdict"],
+        [*CELL_HEADER, "verdict"],
         [
-            [c.check, c.category, c.measure.replace("_", " "), fmt_estimate(c.baseline, c.measure),
-             fmt_estimate(c.candidate, c.measure), fmt_difference(c), fmt_tolerance(c),
+            [*cell_columns(c),
              f"**{verdict_label(c)}**" if c.verdict == REGRESSED else verdict_label(c)]
             for c in notable
         ],
@@ -326,12 +346,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     lines += [f"- {_md(run_line(r))}" for r in board.runs]
     lines += [f"- ⚠️ **{_md(w)}**" for w in board.warnings]
     lines.append("")
-    lines += _md_table(
-        ["check", "category", *[r.label for r in board.runs], "best (Holm-corrected)"],
-        [[c.check, c.category, *[fmt_estimate(c.estimates.get(r.label), c.measure)
-                                 for r in board.runs], best_label(c.best, len(c.estimates))]
-         for c in board.cells],
-    )  # fmt: skip
+    lines += _md_table(*leaderboard_rows(board))
     best = best_per_category(board)
     if best:
         lines += ["", "**Best model per category**", ""]
@@ -497,12 +512,8 @@ def comparison_html(cmp: Comparison) -> str:
                "intervals over prompts (seeds stay with their prompt).</p>")  # fmt: skip
     out.append(
         _html_table(
-            ["check", "category", "measure", "baseline", "candidate", "difference", "tolerance",
-             "p worse (Holm)", "verdict", "note"],
-            [([c.check, c.category, c.measure.replace("_", " "),
-               fmt_estimate(c.baseline, c.measure), fmt_estimate(c.candidate, c.measure),
-               fmt_difference(c), fmt_tolerance(c), fmt_p(c.p_regressed), verdict_label(c),
-               c.note],
+            [*CELL_HEADER, "p worse (Holm)", "verdict", "note"],
+            [([*cell_columns(c), fmt_p(c.p_regressed), verdict_label(c), c.note],
               c.verdict if c.gated else "ungated") for c in cmp.cells],
         )
     )  # fmt: skip
@@ -511,9 +522,7 @@ def comparison_html(cmp: Comparison) -> str:
         out.append(
             _html_table(
                 ["metric", "baseline", "candidate", "difference", "tolerance", "verdict", "note"],
-                [([s.metric, fmt_set(s.baseline), fmt_set(s.candidate), fmt_set_difference(s),
-                   f"±{s.tolerance:.3g}", verdict_label(s), s.note], s.verdict)
-                 for s in cmp.set_metrics],
+                [(set_metric_row(s), s.verdict) for s in cmp.set_metrics],
             )
         )  # fmt: skip
     out.append(f"<h2>Images whose verdict changed ({len(cmp.changes)})</h2>")
@@ -552,14 +561,8 @@ def leaderboard_html(board: Leaderboard) -> str:
         "</ul>",
         *[f'<div class="warning">{_esc(w)}</div>' for w in board.warnings],
     ]
-    out.append(
-        _html_table(
-            ["check", "category", *[r.label for r in board.runs], "best (Holm-corrected)"],
-            [([c.check, c.category, *[fmt_estimate(c.estimates.get(r.label), c.measure)
-                                      for r in board.runs],
-               best_label(c.best, len(c.estimates))], "") for c in board.cells],
-        )
-    )  # fmt: skip
+    header, rows = leaderboard_rows(board)
+    out.append(_html_table(header, [(row, "") for row in rows]))
     best = best_per_category(board)
     if best:
         out.append("<h2>Best model per category</h2>")
