@@ -134,13 +134,17 @@ class SetResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class Check(ABC):
-    """Base class of per-image checks. Subclasses set ``name``, ``version``, ``Config``."""
+ConfiguredT = TypeVar("ConfiguredT", bound="Configured")
+
+
+class Configured:
+    """What checks and set metrics share: a name, a version and a frozen ``Config``."""
 
     name: ClassVar[str]
     # Bump when the scoring changes, so cached results from the old logic are not reused.
     version: ClassVar[str]
     description: ClassVar[str]
+    kind: ClassVar[str]  # how error messages name it: "check" or "metric"
 
     @dataclass(frozen=True)
     class Config:
@@ -152,13 +156,19 @@ class Check(ABC):
     def config_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.config)
 
+    @classmethod
+    def from_options(cls: type[ConfiguredT], options: Mapping[str, Any]) -> ConfiguredT:
+        """Build from user options (a policy or CLI), naming any option that does not exist."""
+        return cls(config_from_options(cls.Config, f"{cls.kind} {cls.name!r}", options))
+
+
+class Check(Configured, ABC):
+    """Base class of per-image checks. Subclasses set ``name``, ``version``, ``Config``."""
+
+    kind = "check"
+
     def config_hash(self) -> str:
         return stable_hash({"check": self.name, "version": self.version, **self.config_dict()})
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Check:
-        """Build from user options (a policy or CLI), naming any option that does not exist."""
-        return cls(config_from_options(cls.Config, f"check {cls.name!r}", options))
 
     # Shown when ``applies`` is False, e.g. "the prompt asks for no text".
     not_applicable_reason: ClassVar[str] = "the prompt asks nothing this check judges"
@@ -223,27 +233,14 @@ def run_check(check: Check, items: Sequence[ImageUnderTest]) -> list[CheckResult
     return [r for r in results if r is not None]
 
 
-class SetMetric(ABC):
+class SetMetric(Configured, ABC):
     """Base class of set-level metrics: states declared in ``reset``, then update/compute."""
 
-    name: ClassVar[str]
-    version: ClassVar[str]
-    description: ClassVar[str]
-
-    @dataclass(frozen=True)
-    class Config:
-        pass
+    kind = "metric"
 
     def __init__(self, config: Any = None) -> None:
-        self.config = config if config is not None else self.Config()
+        super().__init__(config)
         self.reset()
-
-    def config_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self.config)
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> SetMetric:
-        return cls(config_from_options(cls.Config, f"metric {cls.name!r}", options))
 
     @abstractmethod
     def reset(self) -> None: ...
