@@ -467,7 +467,8 @@ def compare_set_metric(
 
 
 def verdict_changes(base: RunData, cand: RunData) -> list[ImageChange]:
-    """Paired images whose pass/fail changed; newly failing first."""
+    """Paired images whose pass/fail changed; newly failing first (``rank_changes`` puts the
+    evidence for a regression before them when the verdicts are known)."""
     b = {(r["prompt_id"], r["seed"], r["check"]): r for r in base.rows}
     out = []
     for row in cand.rows:
@@ -479,6 +480,29 @@ def verdict_changes(base: RunData, cand: RunData) -> list[ImageChange]:
             out.append(ImageChange(*key, old, row))
     out.sort(key=lambda c: (not c.newly_failing, c.check, c.prompt_id, c.seed))
     return out
+
+
+def rank_changes(
+    changes: Iterable[ImageChange], cells: Iterable[CellComparison]
+) -> list[ImageChange]:
+    """The order a person reads changes in: the newly failing images of the checks that
+    regressed (the evidence for the gate's verdict), then other newly failing images, then
+    newly passing ones; by check, prompt and seed within each."""
+    regressed = {c.check for c in cells if c.fails_gate}
+
+    def key(c: ImageChange) -> tuple[int, str, str, int]:
+        rank = 0 if c.newly_failing and c.check in regressed else 1 if c.newly_failing else 2
+        return rank, c.check, c.prompt_id, c.seed
+
+    return sorted(changes, key=key)
+
+
+def changes_by_check(changes: Sequence[ImageChange]) -> dict[str, list[ImageChange]]:
+    """Changes grouped by check, the groups in the order their first change comes."""
+    groups: dict[str, list[ImageChange]] = {}
+    for change in changes:
+        groups.setdefault(change.check, []).append(change)
+    return groups
 
 
 def compare_runs(base: RunData, cand: RunData, gate: Gate) -> Comparison:
@@ -518,7 +542,7 @@ def compare_runs(base: RunData, cand: RunData, gate: Gate) -> Comparison:
     judged = apply_holm([*cells, *set_cmp], gate.confidence)
     cells = [c for c in judged if isinstance(c, CellComparison)]
     set_cmp = [c for c in judged if isinstance(c, SetMetricComparison)]
-    changes = verdict_changes(base, cand) if paired else []
+    changes = rank_changes(verdict_changes(base, cand), cells) if paired else []
     return Comparison(
         base, cand, gate, paired, pairing_note, cells, set_cmp, differences, changes, warnings
     )

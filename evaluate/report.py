@@ -30,13 +30,16 @@ from evaluate.compare import (
     Leaderboard,
     RunData,
     SetMetricComparison,
+    changes_by_check,
     provenance_table,
 )
 from evaluate.stats import Estimate
 
 VERDICT_STYLE = {REGRESSED: "bold red", IMPROVED: "green", INCOMPARABLE: "bold yellow"}
 THUMBNAIL_SIDE = 256
-MAX_HTML_CHANGES = 60  # pairs of thumbnails; beyond this the report lists the rest as text
+# Pairs of thumbnails per check; beyond this the report lists the rest of that check's as
+# text. Per check, so that every check whose verdicts moved shows its pictures.
+MAX_HTML_CHANGES_PER_CHECK = 12
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -133,6 +136,25 @@ def run_line(run: RunData) -> str:
     return f"{run.label}: model {r.model}, suite {r.suite_name} {r.suite_version}, {images} images"
 
 
+def change_counts(changes: Sequence[ImageChange]) -> tuple[int, int]:
+    """(newly failing, newly passing)."""
+    failing = sum(c.newly_failing for c in changes)
+    return failing, len(changes) - failing
+
+
+def changes_summary(cmp: Comparison) -> str:
+    """One line: how many verdicts changed, in total and per check (failing/passing)."""
+    failing, passing = change_counts(cmp.changes)
+    per_check = ", ".join(
+        f"{check} {'/'.join(map(str, change_counts(group)))}"
+        for check, group in changes_by_check(cmp.changes).items()
+    )
+    return (
+        f"{len(cmp.changes)} image verdicts changed: {failing} newly failing, {passing} newly "
+        f"passing (per check, failing/passing: {per_check})"
+    )
+
+
 def verdict_label(cell: CellComparison | SetMetricComparison, short: bool = False) -> str:
     if cell.gated:
         return cell.verdict
@@ -215,11 +237,7 @@ def print_comparison(console: Console, cmp: Comparison) -> None:
             sets.add_row(*set_metric_row(s), style=VERDICT_STYLE.get(s.verdict))
         console.print(sets)
     if cmp.changes:
-        failing = sum(c.newly_failing for c in cmp.changes)
-        console.print(
-            f"{len(cmp.changes)} image verdicts changed: {failing} newly failing, "
-            f"{len(cmp.changes) - failing} newly passing"
-        )
+        console.print(f"{changes_summary(cmp)}; first the newly failing:")
         for c in cmp.changes[:10]:
             arrow = "pass -> FAIL" if c.newly_failing else "fail -> pass"
             where = f"{c.check}  {c.prompt_id} seed {c.seed}"
@@ -329,8 +347,7 @@ def comparison_markdown(cmp: Comparison) -> str:
               verdict_label(s)] for s in cmp.set_metrics],
         )  # fmt: skip
     if cmp.changes:
-        failing = sum(c.newly_failing for c in cmp.changes)
-        lines += ["", f"{len(cmp.changes)} image verdicts changed ({failing} newly failing)."]
+        lines += ["", _md(changes_summary(cmp)) + "."]
     lines += ["", "<details><summary>Provenance</summary>", ""]
     lines += _md_table(
         ["", cmp.baseline.label, cmp.candidate.label],
@@ -454,6 +471,7 @@ tr.ungated td{color:#888}
 figcaption{font-size:12px}
 .fail{color:#a00}.pass{color:#060}
 tr.diff td{background:#fff4cc}
+details{margin:.6em 0}summary{cursor:pointer}
 """
 
 
@@ -531,26 +549,50 @@ def comparison_html(cmp: Comparison) -> str:
     elif not cmp.changes:
         out.append("<p>No paired image changed its verdict.</p>")
     else:
-        shown = cmp.changes[:MAX_HTML_CHANGES]
-        out.append('<div class="pairs">' + "".join(_change_html(cmp, c) for c in shown) + "</div>")
-        if rest := cmp.changes[MAX_HTML_CHANGES:]:
-            out.append(f"<p>{len(rest)} more, listed without pictures:</p><ul>")
-            out += [
-                f"<li>{_esc(c.check)} {_esc(c.prompt_id)} seed {c.seed}: "
-                f"{'pass → fail' if c.newly_failing else 'fail → pass'}</li>"
-                for c in rest
-            ]
-            out.append("</ul>")
-    out.append("<h2>Provenance</h2><p>Highlighted rows differ between the runs.</p>")
-    rows = provenance_table([cmp.baseline, cmp.candidate])
-    out.append(
-        _html_table(
-            ["", cmp.baseline.label, cmp.candidate.label, "kind"],
-            [([k, *v, kind], "diff" if v[0] != v[1] else "") for k, v, kind in rows],
-        )
-    )
+        out.append(f"<p>{_esc(changes_summary(cmp))}. The checks that regressed come first; "
+                   "each image shows that check's reason drawn on it.</p>")  # fmt: skip
+        regressed = {c.check for c in cmp.cells if c.fails_gate}
+        for check, group in changes_by_check(cmp.changes).items():
+            failing, passing = change_counts(group)
+            flag = ' <span class="fail">(regressed)</span>' if check in regressed else ""
+            out.append(
+                f'<h3 class="check-changes">{_esc(check)}{flag}: {failing} newly failing, '
+                f"{passing} newly passing</h3>"
+            )
+            shown = group[:MAX_HTML_CHANGES_PER_CHECK]
+            out.append('<div class="pairs">' + "".join(_change_html(cmp, c) for c in shown))
+            out.append("</div>")
+            if rest := group[MAX_HTML_CHANGES_PER_CHECK:]:
+                out.append(f"<details><summary>{len(rest)} more {_esc(check)} changes, "
+                           "without pictures</summary><ul>")  # fmt: skip
+                out += [
+                    f"<li>{_esc(c.prompt_id)} seed {c.seed}: "
+                    f"{'pass → fail' if c.newly_failing else 'fail → pass'}: "
+                    f"{_esc(c.candidate['reason'])}</li>"
+                    for c in rest
+                ]
+                out.append("</ul></details>")
+    out.append("<h2>Provenance</h2>")
+    out.append(provenance_html([cmp.baseline, cmp.candidate]))
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def provenance_html(runs: Sequence[RunData]) -> str:
+    """What differs between the runs in a table; what they share folded away below it."""
+    header = ["", *[r.label for r in runs], "kind"]
+    differ, same = [], []
+    for key, values, kind in provenance_table(runs):
+        (differ if len({repr(v) for v in values}) > 1 else same).append(([key, *values, kind], ""))
+    if differ:
+        out = f"<p>{len(differ)} setting(s) differ between the runs:</p>"
+        out += _html_table(header, [(row, "diff") for row, _ in differ])
+    else:
+        out = "<p>The runs were made and scored with identical settings.</p>"
+    return out + (
+        f"<details><summary>{len(same)} setting(s) identical in every run</summary>"
+        f"{_html_table(header, same)}</details>"
+    )
 
 
 def leaderboard_html(board: Leaderboard) -> str:
@@ -568,13 +610,7 @@ def leaderboard_html(board: Leaderboard) -> str:
         out.append("<h2>Best model per category</h2>")
         rows_best = [([k, *v], "") for k, v in best.items()]
         out.append(_html_table(["category", "won outright", "tied"], rows_best))
-    rows = provenance_table(board.runs)
     out.append("<h2>Provenance</h2>")
-    out.append(
-        _html_table(
-            ["", *[r.label for r in board.runs], "kind"],
-            [([k, *v, kind], "diff" if len(set(map(str, v))) > 1 else "") for k, v, kind in rows],
-        )
-    )
+    out.append(provenance_html(board.runs))
     out.append("</body></html>")
     return "\n".join(out)

@@ -8,10 +8,16 @@ import pytest
 import xmlschema
 from playwright.sync_api import Browser
 
-from evaluate.compare import Comparison, compare_runs, leaderboard, load_runs
+from evaluate.compare import (
+    Comparison,
+    changes_by_check,
+    compare_runs,
+    leaderboard,
+    load_runs,
+)
 from evaluate.gate import Gate
 from evaluate.report import (
-    MAX_HTML_CHANGES,
+    MAX_HTML_CHANGES_PER_CHECK,
     comparison_html,
     comparison_junit,
     comparison_markdown,
@@ -76,10 +82,29 @@ def test_leaderboard_reports(comparison_store: Path) -> None:
 def test_html_is_self_contained_with_changed_images(regression: Comparison) -> None:
     page = comparison_html(regression)
     images = re.findall(r'<img src="([^"]*)"', page)
-    assert len(images) == 2 * min(MAX_HTML_CHANGES, len(regression.changes))
+    groups = changes_by_check(regression.changes)
+    assert len(groups) > 1  # noise flips other checks' images too
+    expected = sum(min(MAX_HTML_CHANGES_PER_CHECK, len(g)) for g in groups.values())
+    assert len(images) == 2 * expected
     assert all(src.startswith("data:image/jpeg;base64,") for src in images)
     assert not re.search(r'(src|href)="https?:', page)
     assert "REGRESSION" in page
+
+
+def test_html_leads_with_the_regressed_checks_images(regression: Comparison) -> None:
+    page = comparison_html(regression)
+    headings = re.findall(r'<h3 class="check-changes">(\w+)( <span[^>]*>\(regressed\))?', page)
+    assert headings[0][0] == "object_count" and headings[0][1]
+    assert not any(flag for _, flag in headings[1:])
+    # every check with changes gets its own heading, each check once
+    assert [h for h, _ in headings] == list(changes_by_check(regression.changes))
+
+
+def test_html_folds_the_provenance_both_runs_share(regression: Comparison) -> None:
+    page = comparison_html(regression)
+    shown, _, folded = page.partition("<h2>Provenance</h2>")[2].partition("<details>")
+    assert "packages.torch<" in folded and "packages.torch<" not in shown
+    assert "identical in every run" in folded
 
 
 def test_html_report_shows_its_images_in_chromium(
