@@ -303,11 +303,20 @@ def page_compare(root: Path, token: tuple) -> None:
     if not paired:
         st.warning("These runs share no (prompt, seed): nothing to put side by side.")
         return
+    c1, c2 = st.columns([3, 1])
+    changed_checks = sorted({c.check for c in changes})
+    on_checks = c1.multiselect(
+        "Verdict changed on (default: any check)", changed_checks, key="cmp_checks"
+    )
+    only_changed = c2.toggle("Only changed images", key="cmp_only_changed")
+    if on_checks:
+        changes = [c for c in changes if c.check in on_checks]
     failing = sum(c.newly_failing for c in changes)
     st.markdown(
         f"**{len(changes)} verdict changes**: {failing} newly failing, "
-        f"{len(changes) - failing} newly passing; those images come first, then the rest. "
-        f"For the statistics, run `t2iqa compare {baseline} {candidate} --store {root}`."
+        f"{len(changes) - failing} newly passing; those images come first"
+        f"{'' if only_changed else ', then the rest'}. For the statistics, run "
+        f"`t2iqa compare {baseline} {candidate} --store {root}`."
     )
     frame = results_table(str(root), (baseline, candidate), token)
     sides = {run: frame[frame["run_id"] == run] for run in (baseline, candidate)}
@@ -317,7 +326,12 @@ def page_compare(root: Path, token: tuple) -> None:
     changed: dict[tuple[str, int], list[Any]] = {}
     for change in changes:
         changed.setdefault((change.prompt_id, change.seed), []).append(change)
-    order = list(changed) + [k for k in keys[baseline] if k in in_candidate and k not in changed]
+    order = list(changed)
+    if not only_changed:
+        order += [k for k in keys[baseline] if k in in_candidate and k not in changed]
+    if not order:
+        st.info("No image changed its verdict on the chosen checks.")
+        return
     pages = max(1, -(-len(order) // COMPARE_PAGE_SIZE))
     page = st.number_input("Page", 1, pages, 1, key="cmp_page") if pages > 1 else 1
     start = (int(page) - 1) * COMPARE_PAGE_SIZE
@@ -325,7 +339,7 @@ def page_compare(root: Path, token: tuple) -> None:
         arrows = [
             f"{'pass → **FAIL**' if c.newly_failing else 'fail → **pass**'} `{c.check}`"
             for c in changed.get((prompt_id, seed), [])
-        ] or ["no verdict changed"]
+        ] or [f"no verdict changed{' on ' + ', '.join(on_checks) if on_checks else ''}"]
         pair = {
             run: f[(f["prompt_id"] == prompt_id) & (f["seed"] == seed)] for run, f in sides.items()
         }

@@ -112,6 +112,31 @@ def test_compare_page_puts_verdict_changes_first(
     assert "Pick two different runs" in texts(at)
 
 
+def changes_shown(at: AppTest) -> tuple[int, list[str]]:
+    """The number of verdict changes the page counts, and the arrows of the shown pairs."""
+    found = re.search(r"\*\*(\d+) verdict changes\*\*", texts(at))
+    assert found, texts(at)
+    arrows = [m.value.split("\n")[0] for m in at.markdown if "`" in m.value and "seed" in m.value]
+    return int(found.group(1)), arrows
+
+
+def test_compare_filters_by_check_and_hides_unchanged_images(
+    monkeypatch: pytest.MonkeyPatch, dashboard_store: Path
+) -> None:
+    at = app(monkeypatch, dashboard_store, "compare")
+    total, _ = changes_shown(at)
+    at.multiselect(key="cmp_checks").set_value(["object_count"]).run()
+    assert not at.exception
+    counted, arrows = changes_shown(at)
+    assert 0 < counted < total
+    # the first pairs are object_count changes; the images after them changed nothing chosen
+    assert "`object_count`" in arrows[0]
+    assert all("`object_count`" in a or a.startswith("no verdict changed") for a in arrows)
+    at.toggle(key="cmp_only_changed").set_value(True).run()
+    _, arrows = changes_shown(at)
+    assert arrows and all("`object_count`" in a for a in arrows)
+
+
 def test_empty_and_unusable_stores_say_what_to_do(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
