@@ -68,7 +68,13 @@ def register_embedded_clip(cache_dir: Path | None = None) -> tuple[str, Path]:
     weights = folder / "weights.pt"
     if not weights.is_file():
         torch.manual_seed(0)
-        model = open_clip.create_model(EMBEDDED_CLIP_NAME, pretrained=None)
+        # open_clip warns on the root logger that the model is randomly initialised: here
+        # that is the point, and the banner of every embedded run says so.
+        logging.disable(logging.WARNING)
+        try:
+            model = open_clip.create_model(EMBEDDED_CLIP_NAME, pretrained=None)
+        finally:
+            logging.disable(logging.NOTSET)
         tmp = weights.with_suffix(".tmp")
         torch.save(model.state_dict(), tmp)
         tmp.replace(weights)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 EMBEDDED_MODEL_ID = "embedded"
@@ -69,6 +71,26 @@ def write_clip_tokenizer_files(out_dir: Path) -> None:
         "do_lower_case": True,
     }
     (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
+
+
+@contextmanager
+def quiet_model_libraries() -> Iterator[None]:
+    """Silence diffusers' and transformers' warnings and progress bars for a one-off local
+    build: their advice (keep modules in float32, shard progress) is about loading real
+    checkpoints, and on a newcomer's first `make demo` it reads like something went wrong."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    levels = diffusers_logging.get_verbosity(), transformers_logging.get_verbosity()
+    diffusers_logging.set_verbosity_error()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        diffusers_logging.set_verbosity(levels[0])
+        transformers_logging.set_verbosity(levels[1])
+        transformers_logging.enable_progress_bar()
 
 
 def build_embedded_pipeline(out_dir: Path) -> Path:
@@ -149,8 +171,9 @@ def build_embedded_pipeline(out_dir: Path) -> Path:
             requires_safety_checker=False,
         )
         # Stored in float16 to keep the folder small; loaders upcast to the run's dtype.
-        pipe.to(torch.float16)
-        pipe.save_pretrained(tmp / "model")
+        with quiet_model_libraries():
+            pipe.to(torch.float16)
+            pipe.save_pretrained(tmp / "model")
         (tmp / "model" / "T2IQA_EMBEDDED.txt").write_text(PLUMBING_NOTE + "\n")
         if out_dir.exists():  # another process finished first; theirs is identical
             return out_dir
