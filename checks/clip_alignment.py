@@ -38,6 +38,8 @@ from checks.base import (
     remember_failure,
     stable_hash,
 )
+from evaluate.devices import pick_device
+from evaluate.errors import T2IQAError
 from evaluate.suites import PromptSpec
 
 EMBEDDED_CLIP = "embedded"
@@ -79,12 +81,6 @@ def register_embedded_clip(cache_dir: Path | None = None) -> tuple[str, Path]:
         torch.save(model.state_dict(), tmp)
         tmp.replace(weights)
     return EMBEDDED_CLIP_NAME, weights
-
-
-def pick_device(device: str) -> str:
-    if device != "auto":
-        return device
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class ClipScorer:
@@ -137,7 +133,10 @@ def load_clip(
         raise ClipUnavailable(
             "open-clip-torch is not installed: pip install open-clip-torch"
         ) from exc
-    dev = pick_device(device)
+    try:
+        dev = pick_device(device, "clip_alignment.device")
+    except T2IQAError as exc:
+        raise ClipUnavailable(str(exc)) from exc
     source = checkpoint or pretrained
     if model == EMBEDDED_CLIP:
         model, weights = register_embedded_clip()

@@ -28,6 +28,8 @@ import torch
 from PIL import Image
 
 from checks.base import OK, UNAVAILABLE, Check, CheckResult, ImageUnderTest, brief, remember_failure
+from evaluate.devices import pick_device
+from evaluate.errors import T2IQAError
 from evaluate.suites import PromptSpec
 
 DEFAULT_OWL = "google/owlv2-base-patch16-ensemble"
@@ -129,13 +131,24 @@ class OwlDetector:
         found = []
         for q, noun in enumerate(nouns):
             for p in torch.nonzero(scores[:, q] >= floor).flatten().tolist():
-                cx, cy, bw, bh = boxes[p].tolist()
-                box = (
-                    max(0.0, (cx - bw / 2) * sx), max(0.0, (cy - bh / 2) * sy),
-                    min(float(w), (cx + bw / 2) * sx), min(float(h), (cy + bh / 2) * sy),
-                )  # fmt: skip
-                found.append(Detection(noun, float(scores[p, q]), box))
+                box = clip_box(boxes[p].tolist(), sx, sy, w, h)
+                if box is not None:
+                    found.append(Detection(noun, float(scores[p, q]), box))
         return found
+
+
+def clip_box(
+    cxcywh: Sequence[float], sx: float, sy: float, w: int, h: int
+) -> tuple[float, float, float, float] | None:
+    """A predicted (cx, cy, w, h) box in [0, 1] units as pixels clipped to the image, or None
+    when nothing of it is inside: OWLv2 also predicts boxes in the grey padding that squares
+    the image, and an object there is not in the picture."""
+    cx, cy, bw, bh = cxcywh
+    x0, x1 = max(0.0, (cx - bw / 2) * sx), min(float(w), (cx + bw / 2) * sx)
+    y0, y1 = max(0.0, (cy - bh / 2) * sy), min(float(h), (cy + bh / 2) * sy)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
 
 
 class YoloDetector:
@@ -172,7 +185,7 @@ def build_embedded_owl(folder: Path) -> Path:
         Owlv2Processor,
     )
 
-    from evaluate.embedded import write_clip_tokenizer_files
+    from evaluate.embedded import quiet_model_libraries, write_clip_tokenizer_files
 
     if (folder / "config.json").is_file():
         return folder
@@ -186,11 +199,12 @@ def build_embedded_owl(folder: Path) -> Path:
                        "num_attention_heads": 2, "image_size": 64, "patch_size": 16},
         projection_dim=32,
     )  # fmt: skip
-    Owlv2ForObjectDetection(config).save_pretrained(tmp)
-    write_clip_tokenizer_files(tmp / "tokenizer")
-    tokenizer = CLIPTokenizer.from_pretrained(tmp / "tokenizer", model_max_length=16)
-    image_processor = Owlv2ImageProcessor(size={"height": 64, "width": 64})
-    Owlv2Processor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(tmp)
+    with quiet_model_libraries():
+        Owlv2ForObjectDetection(config).save_pretrained(tmp)
+        write_clip_tokenizer_files(tmp / "tokenizer")
+        tokenizer = CLIPTokenizer.from_pretrained(tmp / "tokenizer", model_max_length=16)
+        image_processor = Owlv2ImageProcessor(size={"height": 64, "width": 64})
+        Owlv2Processor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(tmp)
     tmp.replace(folder)
     return folder
 
@@ -198,7 +212,10 @@ def build_embedded_owl(folder: Path) -> Path:
 @remember_failure
 @functools.cache
 def load_detector(backend: str, model: str, device: str) -> OwlDetector | YoloDetector:
-    dev = device if device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = pick_device(device, "object_count.device")
+    except T2IQAError as exc:
+        raise DetectorUnavailable(str(exc)) from exc
     if backend == "yolo":
         try:
             from ultralytics import YOLO

@@ -3,7 +3,7 @@
 A gate file is YAML; every key is optional and the defaults below apply::
 
     confidence: 0.95          # of the bootstrap intervals
-    resamples: 2000           # bootstrap resamples (of prompts)
+    resamples: 5000           # bootstrap resamples (of prompts)
     seed: 0                   # of the bootstrap: the same inputs give the same report
     min_prompts: 10           # fewer paired prompts than this: the cell says so
     on_incomparable: fail     # fail | warn: runs scored differently (scorer version, resize)

@@ -23,6 +23,7 @@ from typing import Any
 
 from PIL import Image
 
+from evaluate.devices import pick_device
 from evaluate.embedded import EMBEDDED_MODEL_ID, EMBEDDED_RESOLUTION, ensure_embedded_model
 from evaluate.errors import ModelLoadError, T2IQAError
 from evaluate.suites import PromptSpec, Suite
@@ -131,23 +132,6 @@ def encode_png(image: Image.Image) -> bytes:
 
 
 # ----------------------------------------------------------------------- diffusers backend
-
-
-def pick_device(requested: str) -> str:
-    import torch
-
-    if requested != "auto":
-        if requested.startswith("cuda") and not torch.cuda.is_available():
-            raise T2IQAError(
-                f"--device {requested} asked for, but PyTorch sees no CUDA GPU here; "
-                "use --device auto or cpu"
-            )
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def pick_dtype(requested: str, device: str) -> Any:

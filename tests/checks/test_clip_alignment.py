@@ -98,3 +98,11 @@ def test_missing_weights_are_unavailable(tmp_path: Path) -> None:
     assert "checkpoint=PATH" in r.reason
     bad = ClipAlignmentCheck(ClipAlignmentCheck.Config(checkpoint=str(tmp_path / "none.pt")))
     assert "does not exist" in run_check(bad, [item(0, "a cat")])[0].reason
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_cuda_device_on_a_machine_without_one_is_unavailable_and_says_so() -> None:
+    check = embedded(device="cuda")
+    [r] = run_check(check, [item(0, "a cat")])
+    assert r.verdict == UNAVAILABLE and r.score is None
+    assert "clip_alignment.device cuda" in r.reason and "sees no CUDA GPU" in r.reason

@@ -4,10 +4,18 @@ random-weight model built from a transformers config."""
 from __future__ import annotations
 
 import pytest
+import torch
 from PIL import Image
 
 from checks.base import NOT_APPLICABLE, UNAVAILABLE, ImageUnderTest, run_check
-from checks.object_count import Detection, ObjectCountCheck, count_objects, iou, nms
+from checks.object_count import (
+    Detection,
+    ObjectCountCheck,
+    clip_box,
+    count_objects,
+    iou,
+    nms,
+)
 from evaluate.errors import T2IQAError
 from evaluate.expectations import parse_expectations
 from evaluate.suites import PromptSpec
@@ -15,6 +23,14 @@ from evaluate.suites import PromptSpec
 
 def det(label: str, score: float, x: float) -> Detection:
     return Detection(label, score, (x, 0.0, x + 10.0, 10.0))
+
+
+def test_boxes_are_clipped_to_the_image_and_padding_boxes_dropped() -> None:
+    # A 200x100 image padded to 200x200 (OWLv2): units of the padded square.
+    assert clip_box([0.5, 0.25, 0.5, 0.5], 200, 200, 200, 100) == (50.0, 0.0, 150.0, 100.0)
+    assert clip_box([0.5, 0.5, 0.4, 0.4], 200, 200, 200, 100) == (60.0, 60.0, 140.0, 100.0)
+    assert clip_box([0.5, 0.8, 0.4, 0.2], 200, 200, 200, 100) is None  # wholly in the padding
+    assert clip_box([-0.2, 0.3, 0.2, 0.2], 200, 200, 200, 100) is None  # left of the image
 
 
 def test_iou_and_nms() -> None:
@@ -88,3 +104,7 @@ def test_unavailable_backends_say_why() -> None:
     assert yolo.verdict == UNAVAILABLE and "ultralytics" in yolo.reason
     with pytest.raises(T2IQAError, match="backend"):
         ObjectCountCheck.from_options({"backend": "detr"})
+    if not torch.cuda.is_available():
+        on_cuda = ObjectCountCheck(ObjectCountCheck.Config(model="embedded", device="cuda"))
+        [gpu] = run_check(on_cuda, [item])
+        assert gpu.verdict == UNAVAILABLE and "object_count.device cuda" in gpu.reason
