@@ -27,7 +27,19 @@ system-deps:
 	fi
 
 # Reinstalls when the dependency pins change. constraints.txt pins the whole tree.
+# A first install needs about 8 GB (PyTorch's CUDA build and its libraries): say so up front
+# rather than let pip fail half-way with "No space left on device".
+NEED_GB := 8
 $(STAMP): pyproject.toml constraints.txt
+	@if [ ! -x $(BIN)/python ]; then \
+	  mkdir -p $(VENV); \
+	  free_gb=$$(df -Pk $(VENV) | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	  if [ "$$free_gb" -lt $(NEED_GB) ]; then \
+	    echo "error: installing needs about $(NEED_GB) GB free for $(VENV); its disk has $$free_gb GB." \
+	      "Free some space, or put the environment elsewhere: make VENV=/path/with/space ..." >&2; \
+	    rmdir $(VENV) 2>/dev/null; exit 1; \
+	  fi; \
+	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
