@@ -21,6 +21,7 @@ warns when N is too small to mean much.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -141,6 +142,41 @@ class FeatureExtractor:
         batch = to_batch(images, self.spec.resize_mode, self.spec.resolution)
         out = self.net(batch)
         return out.reshape(len(images), -1).double().numpy()
+
+
+@functools.cache
+def feature_extractor(spec: FeatureSpec) -> FeatureExtractor:
+    """One network per process and spec, shared by FID and KID."""
+    return FeatureExtractor(spec)
+
+
+class LastBatchFeatures:
+    """The features of the most recent batch, keyed by (spec, image hashes).
+
+    The runner hands FID and KID the same batch one after the other; the second reads the
+    first's features instead of running Inception again, which halves the feature time of a
+    run that asks for both. One batch is kept, so memory stays constant in N.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple[FeatureSpec, tuple[str, ...]] | None = None
+        self.features: np.ndarray | None = None
+
+    def get(self, spec: FeatureSpec, items: Sequence[Any], batch_size: int) -> np.ndarray:
+        hashes = tuple(getattr(it, "image_hash", None) or "" for it in items)
+        key = (spec, hashes) if all(hashes) else None
+        if key is not None and key == self.key and self.features is not None:
+            return self.features
+        extract = feature_extractor(spec)
+        images = _load_items(items)
+        features = np.concatenate(
+            [extract(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+        )
+        self.key, self.features = key, features
+        return features
+
+
+LAST_BATCH = LastBatchFeatures()
 
 
 # ---------------------------------------------------------------- statistics
@@ -388,21 +424,17 @@ class _InceptionMetric(SetMetric):
 
     def reset(self) -> None:
         self.spool = FeatureSpool()
-        self._extractor: FeatureExtractor | None = None
 
     def feature_spec(self) -> FeatureSpec:
         c = self.config
         return FeatureSpec(c.feature_extractor, c.resize_mode, c.resolution, c.inception_weights)
 
     def extractor(self) -> FeatureExtractor:
-        if self._extractor is None:
-            self._extractor = FeatureExtractor(self.feature_spec())
-        return self._extractor
+        return feature_extractor(self.feature_spec())
 
     def update(self, items: Sequence[Any]) -> None:
-        images = _load_items(items)
-        for start in range(0, len(images), self.config.batch_size):
-            self.spool.add(self.extractor()(images[start : start + self.config.batch_size]))
+        if items:
+            self.spool.add(LAST_BATCH.get(self.feature_spec(), items, self.config.batch_size))
 
     def reference(self) -> Reference:
         ref = self.config.reference

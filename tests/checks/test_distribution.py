@@ -16,6 +16,7 @@ from torchmetrics.image.kid import poly_mmd
 from checks import SET_METRICS, build_set_metrics
 from checks.base import ImageUnderTest
 from checks.distribution import (
+    FeatureExtractor,
     FeatureSpool,
     MetricUnavailable,
     Reference,
@@ -151,6 +152,37 @@ def test_fid_kid_cmmd_on_embedded_features(reference_folder: Path) -> None:
         assert "warning" in result.details  # 12 images mean little, and it says so
     fid = metrics[0].compute()
     assert fid.details["resize_mode"] == "clean" and fid.details["reference_n"] == 12
+
+
+def test_fid_and_kid_on_the_same_batch_extract_features_once(
+    reference_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    extract = FeatureExtractor.__call__
+
+    def counting(self: FeatureExtractor, images: list[Image.Image]) -> np.ndarray:
+        calls.append(len(images))
+        return extract(self, images)
+
+    common = {"reference": str(reference_folder), "feature_extractor": "embedded"}
+    fid, kid_metric = build_set_metrics(
+        ["fid", "kid"], {"fid": common, "kid": {**common, "subsets": 5, "subset_size": 8}}
+    )
+    fid.reference(), kid_metric.reference()  # reference features: computed (and cached) once
+    monkeypatch.setattr(FeatureExtractor, "__call__", counting)
+    batches = [items(6, 2), items(6, 3)]  # effect_noise is random: make each batch once
+    for batch in batches:  # as the runner does: each batch to every metric in turn
+        fid.update(batch)
+        kid_metric.update(batch)
+    assert sum(calls) == 12  # not 24
+    assert np.array_equal(fid.spool.all_rows(), kid_metric.spool.all_rows())
+    # Other images are other features: nothing is reused across different batches.
+    calls.clear()
+    [alone] = build_set_metrics(["fid"], {"fid": common})
+    for batch in batches:
+        alone.update(batch)
+    assert sum(calls) == 12
+    assert np.array_equal(fid.spool.all_rows(), alone.spool.all_rows())  # the same numbers
 
 
 def test_set_metric_problems_are_clear(reference_folder: Path) -> None:
