@@ -52,6 +52,13 @@ def leaderboard_table(
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def set_metrics_table(
+    root: str, run_ids: tuple[str, ...], token: tuple
+) -> tuple[pd.DataFrame, list[str]]:
+    return data.set_metrics_frame(Path(root), run_ids)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def changes_between(
     root: str, baseline: str, candidate: str, token: tuple
 ) -> tuple[bool, str, list[Any]]:
@@ -240,6 +247,46 @@ def page_leaderboard(root: Path, token: tuple) -> None:
     ).pivot_table(index="run", columns="cell", values="shown")
     st.caption("All cells (pass rates in %, scores as is); click a column to sort.")
     st.dataframe(wide.round(1))
+    show_set_metrics(root, tuple(chosen), token)
+
+
+def show_set_metrics(root: Path, chosen: tuple[str, ...], token: tuple) -> None:
+    """FID, KID, CMMD of the chosen runs: one chart per metric (their scales differ), each
+    value with its bootstrap interval, and a table with what decides comparability."""
+    sets, warnings = set_metrics_table(str(root), chosen, token)
+    if sets.empty:
+        return
+    st.subheader("Set metrics (lower is better)")
+    for w in warnings:
+        st.warning(w)
+    metrics = sorted(sets["metric"].unique())
+    for col, metric in zip(st.columns(len(metrics)), metrics, strict=True):
+        one = sets[sets["metric"] == metric]
+        bars = (
+            alt.Chart(one, title=metric)
+            .mark_bar()
+            .encode(
+                x=alt.X("run:N", title=None), y=alt.Y("value:Q", title=metric),
+                color=alt.Color("run:N", legend=None),
+                tooltip=["run", "value", "ci_low", "ci_high", "n", "reference"],
+            )
+        )  # fmt: skip
+        errors = (
+            alt.Chart(one).mark_rule(color="black").encode(x="run:N", y="ci_low:Q", y2="ci_high:Q")
+        )
+        col.altair_chart(bars + errors, width="stretch")
+    table = sets.sort_values(["metric", "value"]).assign(
+        warning=sets["warning"].fillna(""),
+        interval=sets.apply(
+            lambda r: "-" if pd.isna(r.ci_low) else f"[{r.ci_low:.4g}, {r.ci_high:.4g}]", axis=1
+        )
+    )[["metric", "run", "value", "interval", "n", "reference", "reference_n", "extractor",
+       "resize_mode", "warning"]]  # fmt: skip
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={"value": st.column_config.NumberColumn(format="%.4g")},
+    )
 
 
 def page_gallery(root: Path, token: tuple) -> None:

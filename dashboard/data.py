@@ -120,6 +120,44 @@ def leaderboard_frame(
     return pd.DataFrame(rows), board.warnings
 
 
+def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """One row per (run, set metric): value, interval, N and the settings that decide whether
+    two values can be compared; and a sentence per metric whose settings differ between runs
+    (a different reference, extractor or resize mode makes values incomparable, a different
+    N makes them biased differently)."""
+    rows = []
+    with Store(root, read_only=True) as store:
+        for run_id in run_ids:
+            for result in store.set_results(run_id):
+                d = result.details
+                rows.append(
+                    {
+                        "metric": result.metric, "run": run_id, "value": result.value,
+                        "ci_low": result.ci_low, "ci_high": result.ci_high, "n": result.n,
+                        "reference": d.get("reference"), "reference_n": d.get("reference_n"),
+                        "extractor": d.get("feature_extractor") or d.get("model"),
+                        "resize_mode": d.get("resize_mode"), "warning": d.get("warning"),
+                    }
+                )  # fmt: skip
+    frame = pd.DataFrame(rows)
+    warnings = []
+    for metric, group in frame.groupby("metric") if not frame.empty else ():
+        for key in ("reference", "extractor", "resize_mode"):
+            values = sorted({str(v) for v in group[key]})
+            if len(values) > 1:
+                warnings.append(
+                    f"INCOMPARABLE {metric}: the runs differ in {key.replace('_', ' ')} "
+                    f"({', '.join(values)}); only runs scored the same way compare"
+                )
+        if group["n"].nunique() > 1:
+            warnings.append(
+                f"{metric}: the runs have different image counts "
+                f"({', '.join(map(str, sorted(group['n'].unique())))}); {metric} depends on N, "
+                "so compare runs of equal N"
+            )
+    return frame, warnings
+
+
 def most_telling_check(board: pd.DataFrame) -> str:
     """The check on which the runs differ most against their own uncertainty (category
     "all": spread of the values over the mean interval width); the page opens on it."""

@@ -235,6 +235,8 @@ def provenance_differences(
     b, c = provenance_items(base), provenance_items(cand)
     out = []
     for key in dict.fromkeys([*b, *c]):
+        if (key not in b or key not in c) and key.startswith(("checks.", "set_metrics.")):
+            continue  # scored in one run only: reported as missing, not as scored differently
         bv, cv = b.get(key, (None, "", ()))[0], c.get(key, (None, "", ()))[0]
         if bv == cv or allowed(key, allow):
             continue

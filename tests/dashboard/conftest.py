@@ -15,9 +15,10 @@ def dashboard_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboard") / "store"
     core = load_suite("core")
     with Store(root) as st:
-        write_synthetic_run(st, "model-a", core, model="synthetic-a", seeds=(0, 1), side=48)
+        write_synthetic_run(st, "model-a", core, model="synthetic-a", seeds=(0, 1), side=48,
+                            set_metrics={"fid": 24.0, "kid": 0.02})  # fmt: skip
         write_synthetic_run(st, "model-b", core, model="synthetic-b", seeds=(0, 1), side=48,
-                            shift={"object_count": 1.5})  # fmt: skip
+                            shift={"object_count": 1.5}, set_metrics={"fid": 18.0})  # fmt: skip
     return root
 
 

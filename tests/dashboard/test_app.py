@@ -49,7 +49,10 @@ def test_runs_page(monkeypatch: pytest.MonkeyPatch, dashboard_store: Path) -> No
 def test_leaderboard_page(monkeypatch: pytest.MonkeyPatch, dashboard_store: Path) -> None:
     at = app(monkeypatch, dashboard_store, "leaderboard")
     assert not at.exception
-    assert len(at.get("vega_lite_chart")) == 2  # bars with error bars, heatmap
+    # bars with error bars, heatmap, then one chart per set metric (fid, kid)
+    assert len(at.get("vega_lite_chart")) == 4
+    sets = at.dataframe[-1].value
+    assert set(sets["metric"]) == {"fid", "kid"} and "interval" in sets.columns
     assert at.selectbox(key="lb_check").value == "object_count"  # where the runs differ
     at.selectbox(key="lb_check").set_value("ocr_text").run()
     assert set(at.dataframe[0].value["category"]) == {"all", "text"}
@@ -59,6 +62,7 @@ def test_leaderboard_page(monkeypatch: pytest.MonkeyPatch, dashboard_store: Path
     assert best["run"].tolist() == ["model-b"]
     at.multiselect(key="lb_runs").set_value(["model-a"]).run()
     assert set(at.dataframe[0].value["run"]) == {"model-a"}
+    assert set(at.dataframe[-1].value["run"]) == {"model-a"}
 
 
 def test_gallery_filters_change_what_is_shown(

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dashboard import data
 from evaluate.annotate import read_with_reasons, result_from_row
+from evaluate.store import Store
 
 
 def test_runs_frame_and_progress(dashboard_store: Path) -> None:
@@ -39,6 +41,22 @@ def test_leaderboard_marks_the_better_run(dashboard_store: Path) -> None:
 def test_the_leaderboard_opens_on_the_check_that_tells_runs_apart(dashboard_store: Path) -> None:
     board, _ = data.leaderboard_frame(dashboard_store, ["model-a", "model-b"])
     assert data.most_telling_check(board) == "object_count"  # the only planted difference
+
+
+def test_set_metrics_with_their_intervals_and_comparability(dashboard_store: Path) -> None:
+    sets, warnings = data.set_metrics_frame(dashboard_store, ["model-a", "model-b"])
+    fid = sets[sets["metric"] == "fid"].set_index("run")
+    assert fid.loc["model-b", "value"] == 18.0 and fid.loc["model-a", "value"] == 24.0
+    assert (fid["ci_low"] < fid["value"]).all() and (fid["value"] < fid["ci_high"]).all()
+    assert set(sets["metric"]) == {"fid", "kid"} and not warnings  # kid: one run only
+    # A run scored against another reference, at another N: said, metric by metric.
+    with Store(dashboard_store) as store:
+        [old] = [r for r in store.set_results("model-b") if r.metric == "fid"]
+        details = {**old.details, "reference": "coco-val-5k"}
+        store.put_set_result("model-b", replace(old, n=100, details=details))
+    _, warnings = data.set_metrics_frame(dashboard_store, ["model-a", "model-b"])
+    assert any(w.startswith("INCOMPARABLE fid") and "reference" in w for w in warnings)
+    assert any("different image counts (100, 432)" in w for w in warnings)
 
 
 def test_store_problems_are_sentences(tmp_path: Path, dashboard_store: Path) -> None:

@@ -179,3 +179,6 @@ def test_set_metrics_are_judged_by_their_intervals(store: Path) -> None:
     del cand.set_results["kid"]
     cmp = compare_runs(base, cand, Gate())
     assert {s.metric: s.verdict for s in cmp.set_metrics}["kid"] == "no data"
+    # A metric one run lacks is missing, not scored differently: no INCOMPARABLE warning.
+    assert not any("kid" in w for w in cmp.warnings)
+    assert not any("kid" in w for w in leaderboard([base, cand], Gate()).warnings)
