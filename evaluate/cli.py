@@ -428,10 +428,18 @@ def compare(
         Path | None,
         typer.Option("--html", help="Write a self-contained HTML report with changed images."),
     ] = None,
+    rank: Annotated[
+        bool,
+        typer.Option(
+            "--rank",
+            help="Rank the runs (leaderboard, best model per category) even when there are "
+            "two, instead of gating the second against the first.",
+        ),
+    ] = False,
     store: StoreOption = Path(DEFAULT_STORE),
 ) -> None:
     """Compare a candidate run with a baseline (exit 0 no regression, 1 regression, 2 usage
-    or input error), or rank three or more runs."""
+    or input error), or rank three or more runs (or two, with --rank)."""
     from evaluate.compare import compare_runs, leaderboard, load_runs
     from evaluate.gate import load_gate
     from evaluate.report import (
@@ -446,12 +454,16 @@ def compare(
 
     if len(runs) < 2:
         fail("compare needs a baseline and a candidate run (or 3+ runs for a leaderboard)")
-    if len(runs) > 2 and junit is not None:
-        fail("--junit gates one candidate against one baseline: name exactly two runs")
+    gating = len(runs) == 2 and not rank
+    if not gating and junit is not None:
+        fail(
+            "--junit gates one candidate against one baseline: name exactly two runs, "
+            "without --rank"
+        )
     rules = load_gate(gate)
     loaded = load_runs(runs, store)
     result: Any
-    if len(loaded) == 2:  # a baseline and a candidate: the gate
+    if gating:  # a baseline and a candidate: the gate
         result = compare_runs(loaded[0], loaded[1], rules)
         show, to_markdown, to_html = print_comparison, comparison_markdown, comparison_html
         code = EXIT_FAILED if result.failed else EXIT_OK

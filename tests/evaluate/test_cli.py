@@ -238,6 +238,9 @@ def test_compare_exit_codes_and_reports(
     assert code == 1 and out.startswith("## t2iqa compare")
     code, out, _ = cli(monkeypatch, capsys, "compare", "worse", "base", "better", "--store", store)
     assert code == 0 and "best model per category" in out
+    # Two runs ranked, not gated: a leaderboard, and a worse second run is no failure.
+    code, out, _ = cli(monkeypatch, capsys, "compare", "base", "worse", "--rank", "--store", store)
+    assert code == 0 and "best model per category" in out and "REGRESSION" not in out
 
 
 def test_compare_usage_errors_exit_2(
@@ -250,6 +253,7 @@ def test_compare_usage_errors_exit_2(
     cases = [
         (["compare", "base", "--store", store], "baseline and a candidate"),
         (["compare", "a", "b", "c", "--junit", "x.xml", "--store", store], "exactly two"),
+        (["compare", "a", "b", "--rank", "--junit", "x.xml", "--store", store], "without --rank"),
         (["compare", "base", "nope", "--store", store], "no run 'nope'"),
         (["compare", "base", "same", "--store", store, "--gate", str(tmp_path / "g.yaml")],
          "does not exist"),
