@@ -40,6 +40,11 @@ def runs_table(root: str, token: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def run_details_table(root: str, run_id: str, token: tuple) -> pd.DataFrame:
+    return data.run_details(Path(root), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def results_table(root: str, run_ids: tuple[str, ...], token: tuple) -> pd.DataFrame:
     return data.results_frame(Path(root), run_ids)
 
@@ -168,6 +173,12 @@ def page_runs(root: Path, token: tuple) -> None:
     )
     if (runs["status"] == "running").any():
         live_progress(str(root))
+    with st.expander("How a run was made and scored"):
+        run = st.selectbox("Run", list(runs["run"]), key="runs_detail")
+        details = run_details_table(str(root), run, token)
+        kinds = sorted(details["kind"].unique())
+        shown = st.multiselect("Kinds", kinds, default=kinds, key="runs_detail_kinds")
+        st.dataframe(details[details["kind"].isin(shown)], hide_index=True)
 
 
 @st.fragment(run_every=5)

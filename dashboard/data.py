@@ -80,6 +80,21 @@ def runs_frame(root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def run_details(root: Path, run_id: str) -> pd.DataFrame:
+    """Everything recorded about how a run was made and scored, one setting a row: the same
+    provenance `t2iqa compare` puts side by side (kind: under test, suite, scorer, scorer
+    setting, environment)."""
+    from evaluate.compare import provenance_items
+
+    with Store(root, read_only=True) as store:
+        run = run_data(store, run_id, parse_details=False)
+    rows = [
+        {"setting": key, "value": "-" if value is None else str(value), "kind": kind}
+        for key, (value, kind, _) in provenance_items(run).items()
+    ]
+    return pd.DataFrame(rows)
+
+
 def results_frame(root: Path, run_ids: Sequence[str]) -> pd.DataFrame:
     """One row per (image, check) of the given runs, details kept as a JSON string."""
     frames = []

@@ -44,6 +44,12 @@ def test_runs_page(monkeypatch: pytest.MonkeyPatch, dashboard_store: Path) -> No
     frame = at.dataframe[0].value
     assert list(frame["run"]) == ["model-a", "model-b"]
     assert [m.value for m in at.metric][:2] == ["2", "864"]
+    details = at.dataframe[1].value  # how the first run was made and scored
+    assert "model" in set(details["setting"]) and "synthetic-a" in set(details["value"])
+    at.selectbox(key="runs_detail").set_value("model-b").run()
+    assert "synthetic-b" in set(at.dataframe[1].value["value"])
+    at.multiselect(key="runs_detail_kinds").set_value(["scorer"]).run()
+    assert set(at.dataframe[1].value["kind"]) == {"scorer"}
 
 
 def test_leaderboard_page(monkeypatch: pytest.MonkeyPatch, dashboard_store: Path) -> None:
