@@ -34,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode="markdown",  # reflow docstring paragraphs instead of keeping their breaks
 )
 suites_app = typer.Typer(help="List, show and import prompt suites.", no_args_is_help=True)
 app.add_typer(suites_app, name="suites")
@@ -295,8 +296,11 @@ def check_cmd(
         int, typer.Option(help="Processes (each loads the models once; for large batches).")
     ] = 1,
 ) -> None:
-    """Pre-publication QA: a verdict per image, with its reasons. Exit 0 all pass, 1 some fail,
-    2 usage or input error (unreadable images are listed; the rest are still checked)."""
+    """Pre-publication QA: a verdict per image, with its reasons.
+
+    Exit 0 all pass, 1 some fail, 2 usage or input error (unreadable images are listed; the
+    rest are still checked).
+    """
     from evaluate.qa import (
         INPUT_ERROR,
         PASS,
@@ -438,8 +442,11 @@ def compare(
     ] = False,
     store: StoreOption = Path(DEFAULT_STORE),
 ) -> None:
-    """Compare a candidate run with a baseline (exit 0 no regression, 1 regression, 2 usage
-    or input error), or rank three or more runs (or two, with --rank)."""
+    """Gate a candidate run against a baseline, or rank three or more runs.
+
+    Exit 0 no regression, 1 regression (or results scored differently), 2 usage or input
+    error. With --rank, two runs are ranked instead of gated.
+    """
     from evaluate.compare import compare_runs, leaderboard, load_runs
     from evaluate.gate import load_gate
     from evaluate.report import (
