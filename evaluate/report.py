@@ -270,13 +270,24 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
             t.add_row(category, won, tied)
         console.print(t)
     if board.set_metrics:
-        sets = Table(title="set metrics (lower is better)", title_justify="left")
-        sets.add_column("metric")
-        for run in board.runs:
-            sets.add_column(run.label, overflow="fold")
-        for metric, results in board.set_metrics.items():
-            sets.add_row(metric, *[fmt_set(results.get(r.label)) for r in board.runs])
+        header, rows = set_metric_board_rows(board)
+        sets = Table(title="set metrics", title_justify="left")
+        sets.add_column(header[0])
+        for name in header[1:]:
+            sets.add_column(name, overflow="fold")
+        for row in rows:
+            sets.add_row(*row)
         console.print(sets)
+
+
+def set_metric_board_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the leaderboard's set metrics: each run's value and interval."""
+    header = ["metric (lower is better)", *[r.label for r in board.runs]]
+    rows = [
+        [metric, *[fmt_set(results.get(r.label)) for r in board.runs]]
+        for metric, results in sorted(board.set_metrics.items())
+    ]
+    return header, rows
 
 
 def best_label(best: Sequence[str], n_runs: int) -> str:
@@ -368,6 +379,9 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     if best:
         lines += ["", "**Best model per category**", ""]
         lines += _md_table(["category", "won outright", "tied"], [[k, *v] for k, v in best.items()])
+    if board.set_metrics:
+        lines += ["", "**Set metrics**", ""]
+        lines += _md_table(*set_metric_board_rows(board))
     return "\n".join(lines) + "\n"
 
 
@@ -610,6 +624,10 @@ def leaderboard_html(board: Leaderboard) -> str:
         out.append("<h2>Best model per category</h2>")
         rows_best = [([k, *v], "") for k, v in best.items()]
         out.append(_html_table(["category", "won outright", "tied"], rows_best))
+    if board.set_metrics:
+        out.append("<h2>Set metrics (lower is better)</h2>")
+        header, rows = set_metric_board_rows(board)
+        out.append(_html_table(header, [(row, "") for row in rows]))
     out.append("<h2>Provenance</h2>")
     out.append(provenance_html(board.runs))
     out.append("</body></html>")

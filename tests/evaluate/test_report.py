@@ -72,11 +72,16 @@ def test_markdown_leads_with_the_verdict(regression: Comparison) -> None:
 
 
 def test_leaderboard_reports(comparison_store: Path) -> None:
-    board = leaderboard(load_runs(["worse", "base", "better"], comparison_store), Gate())
+    from checks.base import SetResult
+
+    runs = load_runs(["worse", "base", "better"], comparison_store)
+    runs[2].set_results["fid"] = SetResult("fid", 12.5, 432, 11.9, 13.1, {})
+    board = leaderboard(runs, Gate())
     md = leaderboard_markdown(board)
     assert "Best model per category" in md and "object_count: better" in md
+    assert "| fid | - | - | 12.5 [11.9, 13.1] (N=432) |" in md
     page = leaderboard_html(board)
-    assert "<table>" in page and "better" in page
+    assert "<table>" in page and "better" in page and "12.5 [11.9, 13.1]" in page
 
 
 def test_html_is_self_contained_with_changed_images(regression: Comparison) -> None:
