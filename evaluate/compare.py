@@ -8,6 +8,7 @@ unpaired, and the comparison says so.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -392,14 +393,18 @@ def pair_keys(base: RunData, cand: RunData) -> tuple[bool, str]:
     return True, note
 
 
+def gated_cell(gate: Gate, check: str, category: str) -> bool:
+    """Whether the gate judges this check in this category ("all" always, when gated)."""
+    rule = gate.for_check(check)
+    return rule.gate and (rule.categories is None or category in rule.categories or category == ALL)
+
+
 def compare_cell(
     base: RunData, cand: RunData, check: str, category: str, gate: Gate, paired: bool,
     blocked: bool,
 ) -> CellComparison | None:  # fmt: skip
     rule = gate.for_check(check)
-    gated = rule.gate and (
-        rule.categories is None or category in rule.categories or category == ALL
-    )
+    gated = gated_cell(gate, check, category)
     bv = values_by_image(base.rows, check, rule.measure, category)
     cv = values_by_image(cand.rows, check, rule.measure, category)
     if not bv and not cv:
@@ -507,6 +512,19 @@ def changes_by_check(changes: Sequence[ImageChange]) -> dict[str, list[ImageChan
     return groups
 
 
+def resamples_for_family(family_size: int, confidence: float, requested: int) -> int:
+    """Enough bootstrap resamples for Holm over ``family_size`` gated results to be able to
+    call the clearest one significant.
+
+    A bootstrap p-value is never below 1 / (resamples + 1), and Holm multiplies the smallest
+    by the family size: with 200 gated cells and 5,000 resamples no result could ever cross
+    alpha, and the gate would silently pass everything. Twice the bare minimum leaves room
+    for a cell whose tail is not quite empty.
+    """
+    alpha = (1 - confidence) / 2
+    return max(requested, math.ceil(2 * family_size / alpha))
+
+
 def compare_runs(base: RunData, cand: RunData, gate: Gate) -> Comparison:
     paired, pairing_note = pair_keys(base, cand)
     differences = provenance_differences(base, cand, gate.allow_differences)
@@ -531,12 +549,23 @@ def compare_runs(base: RunData, cand: RunData, gate: Gate) -> Comparison:
     only = sorted(set(base.checks) ^ set(cand.checks))
     if only:
         warnings.append(f"checks scored in one run only, not compared: {', '.join(only)}")
-    for check in checks:
-        for category in categories_of([base, cand], check):
-            cell = compare_cell(base, cand, check, category, gate, paired, check in blocked)
-            if cell is not None:
-                cells.append(cell)
+    plan = [
+        (check, category) for check in checks for category in categories_of([base, cand], check)
+    ]
     metrics = sorted(set(base.set_results) | set(cand.set_results))
+    family = sum(gated_cell(gate, check, category) for check, category in plan)
+    family += sum(gate.for_set_metric(m).gate for m in metrics)
+    resamples = resamples_for_family(family, gate.confidence, gate.resamples)
+    if resamples > gate.resamples:
+        warnings.append(
+            f"bootstrap resamples raised from {gate.resamples} to {resamples}: Holm over "
+            f"{family} gated results needs p-values finer than {gate.resamples} resamples give"
+        )
+        gate = replace(gate, resamples=resamples)
+    for check, category in plan:
+        cell = compare_cell(base, cand, check, category, gate, paired, check in blocked)
+        if cell is not None:
+            cells.append(cell)
     set_cmp = [
         compare_set_metric(m, base.set_results.get(m), cand.set_results.get(m), gate, m in blocked)
         for m in metrics
@@ -617,8 +646,10 @@ def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Lea
             ests = {k: estimate(by_prompt(v), **kwargs) for k, v in values.items()}
             order = sorted(ests, key=lambda k: -ests[k].value)
             pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
+            # As in the gate: fine enough p-values for Holm over every pair to reach alpha.
+            resamples = max(gate.resamples, math.ceil(2 * len(pairs) / alpha))
             raw = [
-                pairwise_pvalue(values[a], values[b], len(suites) == 1, gate.seed, gate.resamples)
+                pairwise_pvalue(values[a], values[b], len(suites) == 1, gate.seed, resamples)
                 for a, b in pairs
             ]
             adjusted = dict(zip(pairs, holm(raw), strict=True)) if pairs else {}

@@ -13,6 +13,7 @@ from evaluate.compare import (
     load_run,
     load_runs,
     pairwise_pvalue,
+    resamples_for_family,
     values_by_image,
 )
 from evaluate.errors import StoreError, T2IQAError
@@ -59,6 +60,20 @@ def test_a_planted_regression_is_detected_where_it_was_planted(store: Path) -> N
         for c in cmp.changes
     ]
     assert ranks == sorted(ranks) and ranks[0] == 0 and {1, 2} <= set(ranks)
+
+
+def test_too_few_resamples_for_holm_are_raised_not_a_silent_pass(store: Path) -> None:
+    # 100 resamples: no p-value below 1/101, and Holm over 19 gated cells multiplies the
+    # smallest by 19: without the raise, no cell could ever regress.
+    assert resamples_for_family(19, 0.95, 100) == 1520
+    assert resamples_for_family(19, 0.95, 5000) == 5000
+    cmp = compare_runs(*load_runs(["base", "worse"], store), Gate(resamples=100))
+    assert cells(cmp, "object_count")["all"].verdict == REGRESSED
+    # the family is counted before the cells exist: an upper bound on the 19 judged ones
+    assert cmp.gate.resamples >= 1520
+    assert any(f"resamples raised from 100 to {cmp.gate.resamples}" in w for w in cmp.warnings)
+    default = compare_runs(*load_runs(["base", "worse"], store), Gate())
+    assert not any("resamples raised" in w for w in default.warnings)
 
 
 def test_the_same_change_read_the_other_way_is_an_improvement(store: Path) -> None:
