@@ -135,6 +135,14 @@ def verdict_line(rows: pd.DataFrame) -> str:
     return "  \n".join(parts)
 
 
+def show_verdicts(rows: pd.DataFrame) -> None:
+    """The verdict line, then the reason of every failing check in words."""
+    st.markdown(verdict_line(rows))
+    for r in rows.itertuples():
+        if r.passed is False:
+            st.caption(f"{r.check}: {r.reason}")
+
+
 @st.dialog("Image", width="large")
 def enlarge(root: Path, file: str, rows_payload: str, title: str) -> None:
     st.caption(title)
@@ -336,10 +344,7 @@ def page_gallery(root: Path, token: tuple) -> None:
         with grid[k % 4]:
             show_picture(root, img.file, rows)
             st.markdown(f"**{img.prompt_id}** · seed {img.seed}  \n{img.prompt}")
-            st.markdown(verdict_line(rows))
-            for r in rows.itertuples():
-                if r.passed is False:
-                    st.caption(f"{r.check}: {r.reason}")
+            show_verdicts(rows)
             if st.button("Enlarge", key=f"enl-{img.prompt_id}-{img.seed}"):
                 enlarge(root, img.file, rows_json(rows), f"{img.prompt} (seed {img.seed})")
 
@@ -407,7 +412,7 @@ def page_compare(root: Path, token: tuple) -> None:
             with col:
                 show_picture(root, rows["file"].iloc[0], rows)
                 st.caption(run)
-                st.markdown(verdict_line(rows))
+                show_verdicts(rows)
         st.divider()
 
 
