@@ -359,12 +359,16 @@ def comparison_markdown(cmp: Comparison) -> str:
         )  # fmt: skip
     if cmp.changes:
         lines += ["", _md(changes_summary(cmp)) + "."]
-    lines += ["", "<details><summary>Provenance</summary>", ""]
-    lines += _md_table(
-        ["", cmp.baseline.label, cmp.candidate.label],
-        [[key, *values] for key, values, _ in provenance_table([cmp.baseline, cmp.candidate])
-         if any(v is not None for v in values)],
-    )  # fmt: skip
+    header = ["", cmp.baseline.label, cmp.candidate.label, "kind"]
+    differ, same = provenance_rows([cmp.baseline, cmp.candidate])
+    if differ:
+        lines += ["", "**What differs between the runs**", ""]
+        lines += _md_table(header, differ)
+    else:
+        lines += ["", "The runs were made and scored with identical settings."]
+    same = [row for row in same if row[1] is not None]
+    lines += ["", f"<details><summary>{len(same)} settings both runs share</summary>", ""]
+    lines += _md_table(header, same)
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
@@ -592,20 +596,27 @@ def comparison_html(cmp: Comparison) -> str:
     return "\n".join(out)
 
 
+def provenance_rows(runs: Sequence[RunData]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Provenance rows (key, each run's value, kind): those that differ between the runs,
+    and those every run shares."""
+    differ, same = [], []
+    for key, values, kind in provenance_table(runs):
+        (differ if len({repr(v) for v in values}) > 1 else same).append([key, *values, kind])
+    return differ, same
+
+
 def provenance_html(runs: Sequence[RunData]) -> str:
     """What differs between the runs in a table; what they share folded away below it."""
     header = ["", *[r.label for r in runs], "kind"]
-    differ, same = [], []
-    for key, values, kind in provenance_table(runs):
-        (differ if len({repr(v) for v in values}) > 1 else same).append(([key, *values, kind], ""))
+    differ, same = provenance_rows(runs)
     if differ:
         out = f"<p>{len(differ)} setting(s) differ between the runs:</p>"
-        out += _html_table(header, [(row, "diff") for row, _ in differ])
+        out += _html_table(header, [(row, "diff") for row in differ])
     else:
         out = "<p>The runs were made and scored with identical settings.</p>"
     return out + (
         f"<details><summary>{len(same)} setting(s) identical in every run</summary>"
-        f"{_html_table(header, same)}</details>"
+        f"{_html_table(header, [(row, '') for row in same])}</details>"
     )
 
 

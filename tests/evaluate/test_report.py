@@ -68,7 +68,18 @@ def test_markdown_leads_with_the_verdict(regression: Comparison) -> None:
     assert text.startswith("## t2iqa compare: ❌ REGRESSION")
     assert "| object_count | all | pass rate |" in text
     assert "**regressed**" in text and "<details>" in text
+    # the runs share every setting: said above the fold, the settings folded
+    shown, _, folded = text.partition("<details>")
+    assert "identical settings" in shown and "| packages.torch |" in folded
     assert all(line.count("|") >= 2 for line in text.splitlines() if line.startswith("|"))
+
+
+def test_markdown_shows_what_differs_above_the_fold(comparison_store: Path) -> None:
+    base, cand = load_runs(["base", "worse"], comparison_store)
+    cand.run.config["identity"]["image_settings"] = {"steps": 10}
+    base.run.config["identity"]["image_settings"] = {"steps": 30}
+    shown = comparison_markdown(compare_runs(base, cand, Gate())).partition("<details>")[0]
+    assert "| generation.steps | 30 | 10 | under test |" in shown
 
 
 def test_leaderboard_reports(comparison_store: Path) -> None:
