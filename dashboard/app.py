@@ -181,7 +181,8 @@ def page_runs(root: Path, token: tuple) -> None:
     )
     if (runs["status"] == "running").any():
         live_progress(str(root))
-    with st.expander("How a run was made and scored"):
+    # A toggle, not an expander: an expander's content is built even while it is closed.
+    if st.toggle("How a run was made and scored", key="runs_detail_on"):
         run = st.selectbox("Run", list(runs["run"]), key="runs_detail")
         details = run_details_table(str(root), run, token)
         kinds = sorted(details["kind"].unique())

@@ -44,6 +44,8 @@ def test_runs_page(monkeypatch: pytest.MonkeyPatch, dashboard_store: Path) -> No
     frame = at.dataframe[0].value
     assert list(frame["run"]) == ["model-a", "model-b"]
     assert [m.value for m in at.metric][:2] == ["2", "864"]
+    assert len(at.dataframe) == 1  # the run details wait for their toggle
+    at.toggle(key="runs_detail_on").set_value(True).run()
     details = at.dataframe[1].value  # how the first run was made and scored
     assert "model" in set(details["setting"]) and "synthetic-a" in set(details["value"])
     at.selectbox(key="runs_detail").set_value("model-b").run()
