@@ -36,6 +36,16 @@ MAX_PHRASE_WORDS = 4
 # "-ing" words end a phrase too ("one bicycle leaning ..."), except these nouns.
 ING_NOUNS = {"building", "painting", "ring", "king", "wing", "string", "pudding", "earring"}
 
+# Two-word nouns, so that "two hot dogs" counts hot dogs, not dogs: COCO's multi-word classes
+# (the detector's usual vocabulary) and a few more that prompts often count.
+COMPOUND_NOUNS = {
+    "traffic light", "fire hydrant", "stop sign", "parking meter", "sports ball",
+    "baseball bat", "baseball glove", "tennis racket", "wine glass", "hot dog", "potted plant",
+    "dining table", "cell phone", "teddy bear", "hair drier", "hair dryer", "ice cream",
+    "soccer ball", "tennis ball", "coffee cup", "coffee mug", "fire truck", "police car",
+    "school bus", "street light", "palm tree", "christmas tree", "paper plane", "rubber duck",
+}  # fmt: skip
+
 # Double quotes, straight or curly, and curly single quotes. Straight single quotes are left
 # alone: they are apostrophes far more often than quotes.
 QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|‘([^’]+)’')
@@ -124,10 +134,19 @@ def _noun_phrase(tokens: list[str], start: int, plural: bool) -> str | None:
             break
         phrase.append(tok)
         if plural and is_plural(tok):
-            return singular(tok)
+            return _with_modifier(phrase)
     if plural or not phrase:
         return None
-    return singular(phrase[-1])
+    return _with_modifier(phrase)
+
+
+def _with_modifier(phrase: list[str]) -> str:
+    """The phrase's last word as a singular noun, with the word before it when the two make
+    one noun ("teddy bears" -> "teddy bear")."""
+    head = singular(phrase[-1])
+    if len(phrase) > 1 and (compound := f"{phrase[-2].lower()} {head}") in COMPOUND_NOUNS:
+        return compound
+    return head
 
 
 def parse_counts(prompt: str) -> dict[str, int]:

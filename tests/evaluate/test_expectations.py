@@ -16,6 +16,12 @@ from evaluate.expectations import Expectations, parse_expectations, singular
         ("four boxes and two knives", Expectations(counts={"box": 4, "knife": 2})),
         ("seven people at a bus stop", Expectations(counts={"person": 7})),
         ("twenty birds", Expectations(counts={"bird": 20})),
+        # two-word nouns: hot dogs are not dogs
+        ("two hot dogs and a dog", Expectations(counts={"hot dog": 2, "dog": 1})),
+        ("three yellow teddy bears", Expectations(counts={"teddy bear": 3})),
+        ("one red fire hydrant on a street", Expectations(counts={"fire hydrant": 1})),
+        ("4 wine glasses", Expectations(counts={"wine glass": 4})),
+        ("two brown bears", Expectations(counts={"bear": 2})),
         ("21 birds", Expectations()),  # beyond the 1-20 the parser reads
         ('a neon sign that says "OPEN 24/7"', Expectations(text="OPEN 24/7")),
         (
