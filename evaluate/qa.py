@@ -299,29 +299,46 @@ def judge_images(
     return out
 
 
-def check_loaded(
-    checks: Sequence[Check], policy: Policy, entry: QAEntry, loaded: LoadedImage
-) -> QAVerdict:
-    assert entry.spec is not None
-    item = ImageUnderTest(loaded.image, loaded.sha256, entry.spec)
-    verdict, reasons, warnings, results = judge_images(checks, policy, [item])[0]
-    return QAVerdict(
-        str(entry.path), entry.spec.prompt, verdict, reasons, warnings, results,
-        entry.spec.expect.to_dict(), loaded.sha256, loaded.note,
-    )  # fmt: skip
-
-
 def check_entry(checks: Sequence[Check], policy: Policy, entry: QAEntry) -> QAVerdict:
     """Judge one entry; an unusable entry or file becomes an error row, never an exception."""
-    prompt = entry.spec.prompt if entry.spec else None
-    if entry.problem:
-        return QAVerdict(str(entry.path), prompt, INPUT_ERROR, [entry.problem], [], [])
-    try:
-        loaded = read_image_file(entry.path)
-    except ImageInputError as exc:
-        return QAVerdict(str(entry.path), prompt, INPUT_ERROR, [str(exc)], [], [])
-    return check_loaded(checks, policy, entry, loaded)
+    return check_batch(checks, policy, [entry])[0]
 
+
+def check_batch(
+    checks: Sequence[Check], policy: Policy, entries: Sequence[QAEntry]
+) -> list[QAVerdict]:
+    """Judge entries together, in order: each check sees the readable images in one call
+    (CLIP embeds them as one batch). Unusable entries and files become error rows."""
+    verdicts: list[QAVerdict | None] = [None] * len(entries)
+    readable: list[tuple[int, LoadedImage]] = []
+    for k, entry in enumerate(entries):
+        prompt = entry.spec.prompt if entry.spec else None
+        if entry.problem:
+            verdicts[k] = QAVerdict(str(entry.path), prompt, INPUT_ERROR, [entry.problem], [], [])
+            continue
+        try:
+            readable.append((k, read_image_file(entry.path)))
+        except ImageInputError as exc:
+            verdicts[k] = QAVerdict(str(entry.path), prompt, INPUT_ERROR, [str(exc)], [], [])
+    specs = [entries[k].spec for k, _ in readable]
+    items = [
+        ImageUnderTest(loaded.image, loaded.sha256, spec)
+        for (_, loaded), spec in zip(readable, specs, strict=True)
+        if spec is not None  # an entry without a spec has a problem, handled above
+    ]
+    judged = judge_images(checks, policy, items)
+    for (k, loaded), spec, result in zip(readable, specs, judged, strict=True):
+        verdict, reasons, warnings, results = result
+        assert spec is not None
+        verdicts[k] = QAVerdict(
+            str(entries[k].path), spec.prompt, verdict, reasons, warnings, results,
+            spec.expect.to_dict(), loaded.sha256, loaded.note,
+        )  # fmt: skip
+    return [v for v in verdicts if v is not None]
+
+
+# Images judged together: enough for batched CLIP on a GPU, few enough to keep memory small.
+QA_BATCH_SIZE = 16
 
 # Worker processes: each builds its checks (and loads its models) once.
 _worker_checks: list[Check] | None = None
@@ -345,9 +362,9 @@ def build_bound(policy: Policy, specs: Sequence[PromptSpec]) -> list[Check]:
     return checks
 
 
-def _check_in_worker(entry: QAEntry) -> QAVerdict:
+def _check_batch_in_worker(entries: list[QAEntry]) -> list[QAVerdict]:
     assert _worker_checks is not None and _worker_policy is not None
-    return check_entry(_worker_checks, _worker_policy, entry)
+    return check_batch(_worker_checks, _worker_policy, entries)
 
 
 def check_entries(
@@ -355,26 +372,33 @@ def check_entries(
     policy: Policy,
     workers: int = 1,
     on_result: Callable[[QAVerdict], None] = lambda v: None,
+    batch_size: int = QA_BATCH_SIZE,
 ) -> list[QAVerdict]:
-    """Judge every entry, in order. ``workers`` > 1 spreads images over processes (each
-    loads the models once: worth it for large batches only)."""
+    """Judge every entry, in order, ``batch_size`` images at a time (batched model calls,
+    bounded memory). ``workers`` > 1 spreads the batches over processes (each loads the
+    models once: worth it for large folders only)."""
     specs = [e.spec for e in entries if e.spec is not None]
     checks = build_bound(policy, specs)  # fails fast on a bad policy, before workers start
+    batches = [list(entries[i : i + batch_size]) for i in range(0, len(entries), batch_size)]
+    out: list[QAVerdict] = []
     if workers <= 1 or len(entries) < 2:
-        out = []
-        for entry in entries:
-            out.append(check_entry(checks, policy, entry))
-            on_result(out[-1])
+        for batch in batches:
+            for verdict in check_batch(checks, policy, batch):
+                out.append(verdict)
+                on_result(verdict)
         return out
     import multiprocessing
 
     # spawn, not fork: a forked torch or MediaPipe runtime can deadlock in its thread pools.
     ctx = multiprocessing.get_context("spawn")
+    # Smaller batches for workers, so that every worker gets some of a modest folder.
+    size = max(1, min(batch_size, -(-len(entries) // (2 * workers))))
+    batches = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
     with ProcessPoolExecutor(workers, ctx, _init_worker, (policy, 1, specs)) as pool:
-        out = []
-        for verdict in pool.map(_check_in_worker, entries, chunksize=4):
-            out.append(verdict)
-            on_result(verdict)
+        for verdicts in pool.map(_check_batch_in_worker, batches):
+            for verdict in verdicts:
+                out.append(verdict)
+                on_result(verdict)
         return out
 
 
@@ -385,8 +409,9 @@ __all__ = [
     "Policy",
     "QAEntry",
     "QAVerdict",
+    "check_batch",
     "check_entries",
-    "check_loaded",
+    "check_entry",
     "decide",
     "entries_from_paths",
     "expectations_for",

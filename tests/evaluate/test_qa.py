@@ -130,6 +130,26 @@ def test_bad_rows_do_not_stop_the_batch(tmp_path: Path) -> None:
     assert "hands" in verdicts[5].reasons[0]
 
 
+def test_batches_give_the_verdicts_of_one_image_at_a_time(tmp_path: Path) -> None:
+    (tmp_path / "text.png").write_text("not an image")
+    prompts = ["a red apple", "a cat", "two dogs", "a hand"]
+    entries = [make_entry(noise(tmp_path / f"{k}.png"), prompts[k % 4]) for k in range(7)]
+    entries.insert(3, make_entry(tmp_path / "text.png", "a cat"))  # mid-batch: stays in place
+    policy = Policy(
+        checks=("image_sanity", "clip_alignment"), options={"clip_alignment": {"model": "embedded"}}
+    )
+    one = [v.to_dict() for v in check_entries(entries, policy, batch_size=1)]
+    three = [v.to_dict() for v in check_entries(entries, policy, batch_size=3)]
+    assert [v["image"] for v in three] == [str(e.path) for e in entries]
+    assert [v["verdict"] for v in three] == [v["verdict"] for v in one]
+    assert three[3]["verdict"] == INPUT_ERROR
+    for a, b in zip(one, three, strict=True):  # batched CLIP rounds differently, barely
+        if a["verdict"] != INPUT_ERROR:
+            clip_a, clip_b = a["checks"]["clip_alignment"], b["checks"]["clip_alignment"]
+            assert clip_a["verdict"] == clip_b["verdict"]
+            assert clip_a["score"] == pytest.approx(clip_b["score"], abs=1e-3)
+
+
 def test_folder_entries_and_empty_folder(tmp_path: Path) -> None:
     noise(tmp_path / "b.png")
     noise(tmp_path / "a.png")
