@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.t2iqa-installed
 DEMO_STORE ?= demo-store
 DEMO_QA ?= demo-qa
+DEMO_GATE ?= demo-gate
 # Debian packages: DejaVu fonts (rendered-text tests and QA samples), opencv-doc, whose
 # documentation ships the photographs of real hands the hand-anatomy tests use, and chromium,
 # which the browser tests drive through Playwright (no browser is downloaded).
@@ -51,8 +52,10 @@ $(STAMP): pyproject.toml constraints.txt
 # comparison of the two (a report in demo-store/compare.html; exit 1 would mean a regression,
 # which the demo shows rather than fails on). Then pre-publication QA on those samples (signs
 # with right and wrong text, real hand photos): `t2iqa check` exits 1 because some fail on
-# purpose. Last, the same samples imported as a run (as images from a closed tool would be),
-# so the dashboard's gallery has real OCR boxes and hand landmarks to draw.
+# purpose. Then the same samples imported as a run (as images from a closed tool would be),
+# so the dashboard's gallery has real OCR boxes and hand landmarks to draw. Last, the gate
+# catching a real regression: two imported "releases" of a sign tool, the second misspelling
+# every other word; `t2iqa compare` must exit 1 on them (the demo fails if it does not).
 DEMO_RUN := HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --seeds 2 \
 	  --scorers embedded --set-metric fid --set-metric kid --set-metric cmmd \
 	  --set-option fid.reference=$(DEMO_QA) --set-option kid.reference=$(DEMO_QA) \
@@ -71,6 +74,16 @@ demo: setup
 	  --manifest $(DEMO_QA)/import.csv --model qa-samples --run-id qa-samples \
 	  --check image_sanity --check ocr_text --check unexpected_text --check hand_anatomy \
 	  --store $(DEMO_STORE) >/dev/null
+	$(BIN)/python -m benchmarks.gate_demo $(DEMO_GATE)
+	for r in 1 2; do HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite $(DEMO_GATE)/suite.yaml \
+	  --images $(DEMO_GATE)/release-$$r --manifest $(DEMO_GATE)/release-$$r/manifest.csv \
+	  --model sign-tool-release-$$r --run-id signs-release-$$r --check image_sanity \
+	  --check ocr_text --store $(DEMO_STORE) >/dev/null || exit 1; done
+	$(BIN)/t2iqa compare signs-release-1 signs-release-2 --store $(DEMO_STORE) \
+	  --html $(DEMO_STORE)/gate.html --markdown $(DEMO_STORE)/gate.md \
+	  --junit $(DEMO_STORE)/gate.xml; \
+	  code=$$?; if [ $$code -ne 1 ]; then echo "the gate should have failed (exit 1), got $$code"; exit 1; fi
+	@echo "the gate caught the planted regression (exit 1, as it should); report: $(DEMO_STORE)/gate.html"
 	@echo "dashboard over these runs: $(BIN)/t2iqa dashboard --store $(DEMO_STORE)"
 
 # The dashboard over the demo's store (run `make demo` first): http://127.0.0.1:8501
@@ -106,4 +119,4 @@ suites: setup
 	$(BIN)/python -m benchmarks.build_suites
 
 clean:
-	rm -rf $(DEMO_STORE) $(DEMO_QA) .pytest_cache .ruff_cache
+	rm -rf $(DEMO_STORE) $(DEMO_QA) $(DEMO_GATE) .pytest_cache .ruff_cache
