@@ -17,6 +17,7 @@ Scores, threshold and NMS settings are saved with each result.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -229,15 +230,18 @@ def load_detector(backend: str, model: str, device: str) -> OwlDetector | YoloDe
             raise DetectorUnavailable(f"cannot load YOLO model {model}: {exc}") from exc
     from transformers import AutoProcessor, Owlv2ForObjectDetection, OwlViTForObjectDetection
 
-    from evaluate.embedded import default_cache_dir
+    from evaluate.embedded import default_cache_dir, quiet_model_libraries
 
     source = model
     if model == EMBEDDED_DETECTOR:
         source = str(build_embedded_owl(default_cache_dir() / "embedded-owlv2"))
     cls = OwlViTForObjectDetection if "owlvit" in source.lower() else Owlv2ForObjectDetection
+    # The tiny stand-in loads without a progress bar; a real checkpoint keeps its own.
+    quiet = quiet_model_libraries() if model == EMBEDDED_DETECTOR else contextlib.nullcontext()
     try:
-        net = cls.from_pretrained(source).to(dev).eval()
-        processor = AutoProcessor.from_pretrained(source)
+        with quiet:
+            net = cls.from_pretrained(source).to(dev).eval()
+            processor = AutoProcessor.from_pretrained(source)
     except Exception as exc:  # offline and not cached, unknown id, not a detector folder
         raise DetectorUnavailable(
             f"cannot load detector {model}: {brief(exc)}. With no "
