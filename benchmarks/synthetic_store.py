@@ -186,7 +186,7 @@ def write_synthetic_run(
         store.put_set_result(
             run_id, SetResult(metric, value, n_images, 0.95 * value, 1.05 * value, details)
         )  # fmt: skip
-    store.set_run_status(run_id, "finished")
+    store.set_run_status(run_id, "complete")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -110,6 +110,29 @@ def run_data(store: Store, run_id: str, parse_details: bool = True) -> RunData:
     return RunData(run_id, store.root, run, rows, store.run_checks(run_id), sets)
 
 
+RUN_STATES = {
+    "running": "is still running",
+    "interrupted": "was interrupted",
+    "incomplete": "finished incomplete (some images could not be made or scored)",
+}
+
+
+def completeness_warnings(runs: Sequence[RunData]) -> list[str]:
+    """A sentence for each run that is not complete: its numbers cover only what it made."""
+    out = []
+    for run in runs:
+        images = len({(r["prompt_id"], r["seed"]) for r in run.rows})
+        state = RUN_STATES.get(run.run.status)
+        if state is None and images >= run.run.planned_images:
+            continue
+        out.append(
+            f"{run.label} {state or 'is missing images'}: {images} of its "
+            f"{run.run.planned_images} planned images; its numbers cover only those (the same "
+            "`t2iqa run` command resumes it)"
+        )
+    return out
+
+
 def load_runs(specs: Sequence[str], default_store: Path) -> list[RunData]:
     runs = [load_run(s, default_store) for s in specs]
     labels = [r.label for r in runs]
@@ -544,6 +567,7 @@ def compare_runs(base: RunData, cand: RunData, gate: Gate) -> Comparison:
             )
     if not paired:
         warnings.insert(0, pairing_note)
+    warnings += completeness_warnings([base, cand])
     cells = []
     checks = checks_of([base, cand])
     only = sorted(set(base.checks) ^ set(cand.checks))
@@ -627,7 +651,7 @@ def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Lea
     The family for the Holm correction is all pairs of runs within one (check, category)
     cell: the question answered is "which runs differ on this task".
     """
-    warnings = []
+    warnings = completeness_warnings(runs)
     suites = {r.run.suite_hash for r in runs}
     if len(suites) > 1:
         warnings.append(

@@ -112,7 +112,7 @@ def test_reading_never_waits_for_a_run_that_is_writing(dashboard_store: Path) ->
         runs = data.runs_frame(dashboard_store)
         frame = data.results_frame(dashboard_store, ["model-b"])
         assert time.perf_counter() - start < 5  # no lock wait (the busy timeout is 30 s)
-        assert set(runs["status"]) == {"finished"}  # the uncommitted write is not seen
+        assert set(runs["status"]) == {"complete"}  # the uncommitted write is not seen
         assert len(frame) == 432 * 5
     finally:
         writer.conn.commit()

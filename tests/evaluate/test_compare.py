@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,17 @@ def test_too_few_resamples_for_holm_are_raised_not_a_silent_pass(store: Path) ->
     assert any(f"resamples raised from 100 to {cmp.gate.resamples}" in w for w in cmp.warnings)
     default = compare_runs(*load_runs(["base", "worse"], store), Gate())
     assert not any("resamples raised" in w for w in default.warnings)
+
+
+def test_a_run_that_is_not_complete_is_said_to_be(store: Path) -> None:
+    base, cand = load_runs(["base", "worse"], store)
+    assert not any("planned images" in w for w in compare_runs(base, cand, Gate()).warnings)
+    cand.run = replace(cand.run, status="interrupted")
+    cand.rows = [r for r in cand.rows if r["seed"] == 0]  # half of its images
+    warnings = compare_runs(base, cand, Gate()).warnings
+    assert "worse was interrupted: 216 of its 432 planned images" in " ".join(warnings)
+    board = leaderboard([base, cand], Gate())
+    assert any(w.startswith("worse was interrupted") for w in board.warnings)
 
 
 def test_the_same_change_read_the_other_way_is_an_improvement(store: Path) -> None:
