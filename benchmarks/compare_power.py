@@ -31,7 +31,7 @@ def detection_rate(
 ) -> float:
     """Share of simulated comparisons in which the gate calls the drop a regression."""
     alpha = (1 - DEFAULT_CONFIDENCE) / 2
-    resamples = resamples_for_family(family, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES)
+    resamples = resamples_for_family(family, alpha, DEFAULT_RESAMPLES)
     rng = np.random.default_rng(seed)
     hits = 0
     for t in range(trials):

@@ -535,16 +535,15 @@ def changes_by_check(changes: Sequence[ImageChange]) -> dict[str, list[ImageChan
     return groups
 
 
-def resamples_for_family(family_size: int, confidence: float, requested: int) -> int:
-    """Enough bootstrap resamples for Holm over ``family_size`` gated results to be able to
-    call the clearest one significant.
+def resamples_for_family(family_size: int, alpha: float, requested: int) -> int:
+    """Enough resamples for Holm over ``family_size`` tests at level ``alpha`` to be able to
+    call the clearest one significant (the gate's bootstrap, the leaderboard's sign flips).
 
-    A bootstrap p-value is never below 1 / (resamples + 1), and Holm multiplies the smallest
+    A resampled p-value is never below 1 / (resamples + 1), and Holm multiplies the smallest
     by the family size: with 200 gated cells and 5,000 resamples no result could ever cross
     alpha, and the gate would silently pass everything. Twice the bare minimum leaves room
-    for a cell whose tail is not quite empty.
+    for a result whose tail is not quite empty.
     """
-    alpha = (1 - confidence) / 2
     return max(requested, math.ceil(2 * family_size / alpha))
 
 
@@ -579,7 +578,7 @@ def compare_runs(base: RunData, cand: RunData, gate: Gate) -> Comparison:
     metrics = sorted(set(base.set_results) | set(cand.set_results))
     family = sum(gated_cell(gate, check, category) for check, category in plan)
     family += sum(gate.for_set_metric(m).gate for m in metrics)
-    resamples = resamples_for_family(family, gate.confidence, gate.resamples)
+    resamples = resamples_for_family(family, (1 - gate.confidence) / 2, gate.resamples)
     if resamples > gate.resamples:
         warnings.append(
             f"bootstrap resamples raised from {gate.resamples} to {resamples}: Holm over "
@@ -670,8 +669,7 @@ def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Lea
             ests = {k: estimate(by_prompt(v), **kwargs) for k, v in values.items()}
             order = sorted(ests, key=lambda k: -ests[k].value)
             pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
-            # As in the gate: fine enough p-values for Holm over every pair to reach alpha.
-            resamples = max(gate.resamples, math.ceil(2 * len(pairs) / alpha))
+            resamples = resamples_for_family(len(pairs), alpha, gate.resamples)
             raw = [
                 pairwise_pvalue(values[a], values[b], len(suites) == 1, gate.seed, resamples)
                 for a, b in pairs

@@ -66,8 +66,8 @@ def test_a_planted_regression_is_detected_where_it_was_planted(store: Path) -> N
 def test_too_few_resamples_for_holm_are_raised_not_a_silent_pass(store: Path) -> None:
     # 100 resamples: no p-value below 1/101, and Holm over 19 gated cells multiplies the
     # smallest by 19: without the raise, no cell could ever regress.
-    assert resamples_for_family(19, 0.95, 100) == 1520
-    assert resamples_for_family(19, 0.95, 5000) == 5000
+    assert resamples_for_family(19, 0.025, 100) == 1520
+    assert resamples_for_family(19, 0.025, 5000) == 5000
     cmp = compare_runs(*load_runs(["base", "worse"], store), Gate(resamples=100))
     assert cells(cmp, "object_count")["all"].verdict == REGRESSED
     # the family is counted before the cells exist: an upper bound on the 19 judged ones
