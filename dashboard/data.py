@@ -139,9 +139,9 @@ def leaderboard_frame(
 
 def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
     """One row per (run, set metric): value, interval, N and the settings that decide whether
-    two values can be compared; and a sentence per metric whose settings differ between runs
-    (a different reference, extractor or resize mode makes values incomparable, a different
-    N makes them biased differently)."""
+    two values can be compared; and a sentence per metric whose runs differ in N (it biases
+    the values differently). Runs measured differently (reference, extractor, resize mode)
+    are already named by the leaderboard's INCOMPARABLE warnings, from `evaluate.compare`."""
     rows = []
     with Store(root, read_only=True) as store:
         for run_id in run_ids:
@@ -159,13 +159,6 @@ def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame,
     frame = pd.DataFrame(rows)
     warnings = []
     for metric, group in frame.groupby("metric") if not frame.empty else ():
-        for key in ("reference", "extractor", "resize_mode"):
-            values = sorted({str(v) for v in group[key]})
-            if len(values) > 1:
-                warnings.append(
-                    f"INCOMPARABLE {metric}: the runs differ in {key.replace('_', ' ')} "
-                    f"({', '.join(values)}); only runs scored the same way compare"
-                )
         if group["n"].nunique() > 1:
             warnings.append(
                 f"{metric}: the runs have different image counts "
