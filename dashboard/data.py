@@ -87,9 +87,7 @@ def run_details(root: Path, run_id: str) -> pd.DataFrame:
     from evaluate.compare import provenance_items
 
     with Store(root, read_only=True) as store:
-        # Provenance needs the run's record, checks and set metrics, not its result rows.
-        sets = {r.metric: r for r in store.set_results(run_id)}
-        run = RunData(run_id, root, store.get_run(run_id), [], store.run_checks(run_id), sets)
+        run = run_data(store, run_id, with_rows=False)  # provenance needs no result rows
     rows = [
         {"setting": key, "value": "-" if value is None else str(value), "kind": kind}
         for key, (value, kind, _) in provenance_items(run).items()

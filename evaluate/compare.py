@@ -103,10 +103,14 @@ def load_run(spec: str, default_store: Path) -> RunData:
         return data
 
 
-def run_data(store: Store, run_id: str, parse_details: bool = True) -> RunData:
+def run_data(
+    store: Store, run_id: str, parse_details: bool = True, with_rows: bool = True
+) -> RunData:
+    """One run as comparisons read it. ``with_rows=False`` skips its result rows, most of the
+    cost of a large run, for what needs only its record, checks and set metrics (provenance)."""
     run = store.get_run(run_id)
     sets = {r.metric: r for r in store.set_results(run_id)}
-    rows = list(store.results_rows(run_id, parse_details))
+    rows = list(store.results_rows(run_id, parse_details)) if with_rows else []
     return RunData(run_id, store.root, run, rows, store.run_checks(run_id), sets)
 
 
