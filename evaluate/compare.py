@@ -516,13 +516,18 @@ def verdict_changes(base: RunData, cand: RunData) -> list[ImageChange]:
     return out
 
 
+def regressed_checks(cells: Iterable[CellComparison]) -> set[str]:
+    """The checks with a cell that fails the gate."""
+    return {c.check for c in cells if c.fails_gate}
+
+
 def rank_changes(
     changes: Iterable[ImageChange], cells: Iterable[CellComparison]
 ) -> list[ImageChange]:
     """The order a person reads changes in: the newly failing images of the checks that
     regressed (the evidence for the gate's verdict), then other newly failing images, then
     newly passing ones; by check, prompt and seed within each."""
-    regressed = {c.check for c in cells if c.fails_gate}
+    regressed = regressed_checks(cells)
 
     def key(c: ImageChange) -> tuple[int, str, str, int]:
         rank = 0 if c.newly_failing and c.check in regressed else 1 if c.newly_failing else 2

@@ -32,6 +32,7 @@ from evaluate.compare import (
     SetMetricComparison,
     changes_by_check,
     provenance_table,
+    regressed_checks,
 )
 from evaluate.stats import Estimate
 
@@ -569,7 +570,7 @@ def comparison_html(cmp: Comparison) -> str:
     else:
         out.append(f"<p>{_esc(changes_summary(cmp))}. The checks that regressed come first; "
                    "each image shows that check's reason drawn on it.</p>")  # fmt: skip
-        regressed = {c.check for c in cmp.cells if c.fails_gate}
+        regressed = regressed_checks(cmp.cells)
         for check, group in changes_by_check(cmp.changes).items():
             failing, passing = change_counts(group)
             flag = ' <span class="fail">(regressed)</span>' if check in regressed else ""
