@@ -310,26 +310,23 @@ def check_batch(
     """Judge entries together, in order: each check sees the readable images in one call
     (CLIP embeds them as one batch). Unusable entries and files become error rows."""
     verdicts: list[QAVerdict | None] = [None] * len(entries)
-    readable: list[tuple[int, LoadedImage]] = []
+    readable: list[tuple[int, PromptSpec, LoadedImage]] = []
     for k, entry in enumerate(entries):
+        problem = entry.problem
+        if entry.spec is not None and not problem:
+            try:
+                readable.append((k, entry.spec, read_image_file(entry.path)))
+                continue
+            except ImageInputError as exc:
+                problem = str(exc)
         prompt = entry.spec.prompt if entry.spec else None
-        if entry.problem:
-            verdicts[k] = QAVerdict(str(entry.path), prompt, INPUT_ERROR, [entry.problem], [], [])
-            continue
-        try:
-            readable.append((k, read_image_file(entry.path)))
-        except ImageInputError as exc:
-            verdicts[k] = QAVerdict(str(entry.path), prompt, INPUT_ERROR, [str(exc)], [], [])
-    specs = [entries[k].spec for k, _ in readable]
-    items = [
-        ImageUnderTest(loaded.image, loaded.sha256, spec)
-        for (_, loaded), spec in zip(readable, specs, strict=True)
-        if spec is not None  # an entry without a spec has a problem, handled above
-    ]
+        reason = problem or "the entry has no usable prompt"
+        verdicts[k] = QAVerdict(str(entry.path), prompt, INPUT_ERROR, [reason], [], [])
+    items = [ImageUnderTest(loaded.image, loaded.sha256, spec) for _, spec, loaded in readable]
     judged = judge_images(checks, policy, items)
-    for (k, loaded), spec, result in zip(readable, specs, judged, strict=True):
-        verdict, reasons, warnings, results = result
-        assert spec is not None
+    for (k, spec, loaded), (verdict, reasons, warnings, results) in zip(
+        readable, judged, strict=True
+    ):
         verdicts[k] = QAVerdict(
             str(entries[k].path), spec.prompt, verdict, reasons, warnings, results,
             spec.expect.to_dict(), loaded.sha256, loaded.note,
@@ -379,27 +376,27 @@ def check_entries(
     models once: worth it for large folders only)."""
     specs = [e.spec for e in entries if e.spec is not None]
     checks = build_bound(policy, specs)  # fails fast on a bad policy, before workers start
-    batches = [list(entries[i : i + batch_size]) for i in range(0, len(entries), batch_size)]
-    out: list[QAVerdict] = []
-    if workers <= 1 or len(entries) < 2:
-        for batch in batches:
-            for verdict in check_batch(checks, policy, batch):
-                out.append(verdict)
-                on_result(verdict)
-        return out
-    import multiprocessing
-
-    # spawn, not fork: a forked torch or MediaPipe runtime can deadlock in its thread pools.
-    ctx = multiprocessing.get_context("spawn")
+    parallel = workers > 1 and len(entries) >= 2
     # Smaller batches for workers, so that every worker gets some of a modest folder.
-    size = max(1, min(batch_size, -(-len(entries) // (2 * workers))))
+    size = max(1, min(batch_size, -(-len(entries) // (2 * workers)))) if parallel else batch_size
     batches = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
-    with ProcessPoolExecutor(workers, ctx, _init_worker, (policy, 1, specs)) as pool:
-        for verdicts in pool.map(_check_batch_in_worker, batches):
+
+    def collect(judged: Iterable[list[QAVerdict]]) -> list[QAVerdict]:
+        out = []
+        for verdicts in judged:
             for verdict in verdicts:
                 out.append(verdict)
                 on_result(verdict)
         return out
+
+    if not parallel:
+        return collect(check_batch(checks, policy, batch) for batch in batches)
+    import multiprocessing
+
+    # spawn, not fork: a forked torch or MediaPipe runtime can deadlock in its thread pools.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, ctx, _init_worker, (policy, 1, specs)) as pool:
+        return collect(pool.map(_check_batch_in_worker, batches))
 
 
 __all__ = [
