@@ -21,7 +21,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,16 @@ class ClipUnavailable(RuntimeError):
     """CLIP weights or code are missing here; the message says how to provide them."""
 
 
+@contextmanager
+def logging_disabled(level: int) -> Iterator[None]:
+    """Drop log records at ``level`` and below while the block runs."""
+    logging.disable(level)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def register_embedded_clip(cache_dir: Path | None = None) -> tuple[str, Path]:
     """Register the tiny embedded CLIP config with open_clip and build its seeded checkpoint."""
     import open_clip
@@ -72,11 +83,8 @@ def register_embedded_clip(cache_dir: Path | None = None) -> tuple[str, Path]:
         torch.manual_seed(0)
         # open_clip warns on the root logger that the model is randomly initialised: here
         # that is the point, and the banner of every embedded run says so.
-        logging.disable(logging.WARNING)
-        try:
+        with logging_disabled(logging.WARNING):
             model = open_clip.create_model(EMBEDDED_CLIP_NAME, pretrained=None)
-        finally:
-            logging.disable(logging.NOTSET)
         tmp = weights.with_suffix(".tmp")
         torch.save(model.state_dict(), tmp)
         tmp.replace(weights)
@@ -151,11 +159,11 @@ def load_clip(
     try:
         # open_clip logs a failed download at ERROR on the root logger before raising; the
         # result's reason says it once, in words the user can act on.
-        logging.disable(logging.ERROR)
-        net, _, preprocess = open_clip.create_model_and_transforms(
-            model, pretrained=source, cache_dir=cache_dir, device=dev
-        )
-        tokenizer = open_clip.get_tokenizer(model)
+        with logging_disabled(logging.ERROR):
+            net, _, preprocess = open_clip.create_model_and_transforms(
+                model, pretrained=source, cache_dir=cache_dir, device=dev
+            )
+            tokenizer = open_clip.get_tokenizer(model)
     except Exception as exc:  # hub offline, weights not cached, bad file: say which
         raise ClipUnavailable(
             f"cannot load CLIP {model}/{source}: {brief(exc)}. With "
@@ -163,8 +171,6 @@ def load_clip(
             "--check-option clip_alignment.cache_dir=DIR), or pass a local file with "
             "clip_alignment.checkpoint=PATH"
         ) from exc
-    finally:
-        logging.disable(logging.NOTSET)
     net.eval()
     return ClipScorer(net, preprocess, tokenizer, dev, f"{model}/{source}")
 
