@@ -15,13 +15,12 @@ The OCR that judges them is the real EasyOCR; only the images are ours.
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
 import yaml
 
-from benchmarks.qa_samples import render_sign
+from benchmarks.qa_samples import render_sign, write_import_manifest
 
 WORDS = (
     "OPEN", "BAKERY", "EXIT", "PIZZA", "HOTEL", "GARAGE", "COFFEE", "MUSEUM", "PHARMACY",
@@ -68,10 +67,7 @@ def write_gate_demo(out: Path, words: tuple[str, ...] = WORDS) -> None:
                     folder / name
                 )
                 rows.append((name, prompt_id(k), seed))
-        with (folder / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["file", "prompt_id", "seed"])
-            writer.writerows(rows)
+        write_import_manifest(folder / "manifest.csv", rows)
 
 
 def main() -> None:

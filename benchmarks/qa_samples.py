@@ -127,12 +127,19 @@ def write_import_files(out: Path, samples: Sequence[Sample]) -> None:
     }  # fmt: skip
     (out / "import-suite.yaml").write_text(yaml.safe_dump(suite, sort_keys=False), "utf-8")
     seen: dict[str, int] = {}
-    with (out / "import.csv").open("w", encoding="utf-8", newline="") as fh:
+    seeded = []
+    for file, prompt_id in rows:
+        seeded.append((file, prompt_id, seen.setdefault(prompt_id, 0)))
+        seen[prompt_id] += 1
+    write_import_manifest(out / "import.csv", seeded)
+
+
+def write_import_manifest(path: Path, rows: Sequence[tuple[str, str, int]]) -> None:
+    """The CSV `t2iqa run --images DIR --manifest PATH` reads: file, prompt_id, seed."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "prompt_id", "seed"])
-        for file, prompt_id in rows:
-            writer.writerow([file, prompt_id, seen.setdefault(prompt_id, 0)])
-            seen[prompt_id] += 1
+        writer.writerows(rows)
 
 
 def main() -> None:
