@@ -62,7 +62,7 @@ DEMO_RUN := HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --s
 	  --set-option cmmd.reference=$(DEMO_QA) --store $(DEMO_STORE)
 
 demo: setup
-	$(BIN)/python -m benchmarks.qa_samples $(DEMO_QA)
+	$(BIN)/python -m t2iqa.benchmarks.qa_samples $(DEMO_QA)
 	$(DEMO_RUN) --steps 30 --run-id demo-steps30
 	$(DEMO_RUN) --steps 10 --run-id demo-steps10
 	$(BIN)/t2iqa compare demo-steps30 demo-steps10 --store $(DEMO_STORE) \
@@ -74,7 +74,7 @@ demo: setup
 	  --manifest $(DEMO_QA)/import.csv --model qa-samples --run-id qa-samples \
 	  --check image_sanity --check ocr_text --check unexpected_text --check hand_anatomy \
 	  --store $(DEMO_STORE) >/dev/null
-	$(BIN)/python -m benchmarks.gate_demo $(DEMO_GATE)
+	$(BIN)/python -m t2iqa.benchmarks.gate_demo $(DEMO_GATE)
 	for r in 1 2; do HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite $(DEMO_GATE)/suite.yaml \
 	  --images $(DEMO_GATE)/release-$$r --manifest $(DEMO_GATE)/release-$$r/manifest.csv \
 	  --model sign-tool-release-$$r --run-id signs-release-$$r --check image_sanity \
@@ -100,23 +100,23 @@ lint: setup
 
 # Harness overhead: `t2iqa run` wall time against bare pipeline calls (target ratio <= 1.10).
 speed: setup
-	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.speed_overhead
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_overhead
 
 # Per-check time per image, and `t2iqa check` throughput against a bare loop over the engines.
 speed-checks: setup
-	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.speed_checks
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_checks
 
 # CLIP image embedding and FID feature extraction throughput, and FID compute time.
 speed-metrics: setup
-	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.speed_metrics
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_metrics
 
 # Dashboard page times on a generated store of 5,184 images (target: under 2 s per page).
 speed-dashboard: setup
-	$(BIN)/python -m benchmarks.speed_dashboard
+	$(BIN)/python -m t2iqa.benchmarks.speed_dashboard
 
 # Rebuild the bundled suites from their generator code.
 suites: setup
-	$(BIN)/python -m benchmarks.build_suites
+	$(BIN)/python -m t2iqa.benchmarks.build_suites
 
 clean:
 	rm -rf $(DEMO_STORE) $(DEMO_QA) $(DEMO_GATE) .pytest_cache .ruff_cache

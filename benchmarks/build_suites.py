@@ -2,7 +2,7 @@
 
 The suites are ours: templates x objects x numbers x words, all written here, deterministic, and
 easy to grow. Every prompt states its expectations explicitly, so scoring never depends on the
-prompt parser. Regenerate with ``python -m benchmarks.build_suites``; a test fails when the
+prompt parser. Regenerate with ``python -m t2iqa.benchmarks.build_suites``; a test fails when the
 committed files differ from what this script writes.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evaluate.suites import build_suite, dump_suite_yaml
+from t2iqa.suites.files import build_suite, dump_suite_yaml
 
 HERE = Path(__file__).resolve().parent
 SUITE_VERSION = "1.0.0"

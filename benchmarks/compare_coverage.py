@@ -6,7 +6,7 @@ true difference in pass rate is computed by Monte Carlo from the same model. Rep
 coverage of the prompt bootstrap t2iqa uses and of the two-stage bootstrap that resamples
 seeds inside prompts too.
 
-    python -m benchmarks.compare_coverage --trials 400
+    python -m t2iqa.benchmarks.compare_coverage --trials 400
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evaluate.stats import bootstrap_means
+from t2iqa.compare.stats import bootstrap_means
 
 
 def simulate(

@@ -8,7 +8,7 @@ own code: the prompt bootstrap (``estimate``), the one-sided tail p-value agains
 family of ``m`` gated results (Holm's first step: p × m < alpha). The drop is found by
 bisection on the shift and reported in percentage points of pass rate at a 50% baseline.
 
-    python -m benchmarks.compare_power --trials 80
+    python -m t2iqa.benchmarks.compare_power --trials 80
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.compare_coverage import simulate, true_difference
-from evaluate.compare import resamples_for_family
-from evaluate.gate import DEFAULT_PASS_RATE_TOLERANCE
-from evaluate.stats import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, estimate, tail_pvalue
+from t2iqa.benchmarks.compare_coverage import simulate, true_difference
+from t2iqa.compare.comparison import resamples_for_family
+from t2iqa.compare.gate import DEFAULT_PASS_RATE_TOLERANCE
+from t2iqa.compare.stats import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, estimate, tail_pvalue
 
 POWER = 0.8
 

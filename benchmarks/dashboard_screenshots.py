@@ -1,10 +1,10 @@
 """The README's dashboard pictures, taken in Debian's Chromium through Playwright.
 
-    python -m benchmarks.dashboard_screenshots GALLERY_STORE LEADERBOARD_STORE [OUT_DIR]
+    python -m t2iqa.benchmarks.dashboard_screenshots GALLERY_STORE LEADERBOARD_STORE [OUT_DIR]
 
 The gallery comes from a store with real check results (``make demo`` imports its QA samples
 into ``demo-store`` as run ``qa-samples``); the leaderboard from a synthetic four-model store
-(``python -m benchmarks.synthetic_store``).
+(``python -m t2iqa.benchmarks.synthetic_store``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks.speed_dashboard import launch_chromium, wait_rendered
-from dashboard import serve
+from t2iqa.benchmarks.speed_dashboard import launch_chromium, wait_rendered
+from t2iqa.dashboard import serve
 
 
 def shoot(

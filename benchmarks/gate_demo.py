@@ -1,6 +1,6 @@
 """Two "releases" of a sign-making tool, for the demo of the CI gate catching a regression.
 
-``python -m benchmarks.gate_demo OUT`` writes a suite of sign prompts (``OUT/suite.yaml``)
+``python -m t2iqa.benchmarks.gate_demo OUT`` writes a suite of sign prompts (``OUT/suite.yaml``)
 and two folders of images made for it by our own code, imported the way images from a
 closed tool are (``t2iqa run --images OUT/release-1 --manifest OUT/release-1/manifest.csv``):
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.qa_samples import render_sign, write_import_manifest
+from t2iqa.benchmarks.qa_samples import render_sign, write_import_manifest
 
 WORDS = (
     "OPEN", "BAKERY", "EXIT", "PIZZA", "HOTEL", "GARAGE", "COFFEE", "MUSEUM", "PHARMACY",
@@ -48,7 +48,7 @@ def write_gate_demo(out: Path, words: tuple[str, ...] = WORDS) -> None:
     out.mkdir(parents=True, exist_ok=True)
     suite = {
         "name": "gate-demo-signs", "version": "1",
-        "description": "Shop signs asked to say one word (written by benchmarks.gate_demo).",
+        "description": "Shop signs asked to say one word (written by t2iqa.benchmarks.gate_demo).",
         "prompts": [
             {"id": prompt_id(k), "prompt": f'a shop sign that says "{w}"', "category": "text"}
             for k, w in enumerate(words)

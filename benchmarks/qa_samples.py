@@ -2,7 +2,7 @@
 text (rendered with the DejaVu fonts) plus the photographs of hands that Debian's opencv-doc
 package ships, where it is installed.
 
-``python -m benchmarks.qa_samples OUT`` writes the images and ``OUT/manifest.jsonl``, whose
+``python -m t2iqa.benchmarks.qa_samples OUT`` writes the images and ``OUT/manifest.jsonl``, whose
 rows carry the verdict a correct QA tool must give (``expected_verdict``; t2iqa ignores it,
 the tests compare against it). The README's demo runs ``t2iqa check`` on this manifest.
 """
@@ -122,7 +122,7 @@ def write_import_files(out: Path, samples: Sequence[Sample]) -> None:
     }
     suite = {
         "name": "qa-samples", "version": "1",
-        "description": "The QA sample images as prompts (written by benchmarks.qa_samples).",
+        "description": "The QA sample images as prompts (written by t2iqa.benchmarks.qa_samples).",
         "prompts": [{"id": i, "prompt": p, "category": categories[p]} for p, i in prompts.items()],
     }  # fmt: skip
     (out / "import-suite.yaml").write_text(yaml.safe_dump(suite, sort_keys=False), "utf-8")

@@ -12,7 +12,7 @@ Printed:
 3. ``--workers 2`` (one thread each, model loading included) against the one-core run: the
    speed-up from the second core (near 2 is linear).
 
-    python -m benchmarks.speed_checks [--images 120] [--repeats 2]
+    python -m t2iqa.benchmarks.speed_checks [--images 120] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.qa_samples import hand_photos, render_sign
+from t2iqa.benchmarks.qa_samples import hand_photos, render_sign
 
 
 def write_images(folder: Path, n: int) -> Path:
@@ -52,8 +52,8 @@ def write_images(folder: Path, n: int) -> Path:
 
 def bare_loop(files: list[Path]) -> float:
     """The engines alone, as a user's own script would call them."""
-    from checks.hand_anatomy import detect_hands, load_landmarker
-    from checks.ocr_text import load_reader, read_text
+    from t2iqa.checks.hand_anatomy import detect_hands, load_landmarker
+    from t2iqa.checks.ocr_text import load_reader, read_text
 
     reader = load_reader(None, False)
     landmarker = load_landmarker(None, 6, 0.5)
@@ -68,7 +68,7 @@ def bare_loop(files: list[Path]) -> float:
 
 
 def harness(manifest: Path, workers: int) -> float:
-    from evaluate.qa import Policy, check_entries, read_manifest
+    from t2iqa.qa.verdicts import Policy, check_entries, read_manifest
 
     entries = read_manifest(manifest)
     start = time.perf_counter()
@@ -77,9 +77,9 @@ def harness(manifest: Path, workers: int) -> float:
 
 
 def per_check_ms(manifest: Path, limit: int = 24) -> dict[str, float]:
-    from checks.base import ImageUnderTest, run_check
-    from evaluate.images import read_image_file
-    from evaluate.qa import Policy, read_manifest
+    from t2iqa.checks.base import ImageUnderTest, run_check
+    from t2iqa.core.images import read_image_file
+    from t2iqa.qa.verdicts import Policy, read_manifest
 
     entries = read_manifest(manifest)[:limit]
     items = []

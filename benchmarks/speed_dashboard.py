@@ -5,7 +5,7 @@ fresh process, caches empty) and warm (a new session afterwards, cached store qu
 with Chromium present, the time a real browser takes from navigation until the page has
 rendered, as a user sees it. Target: under 2 s per page.
 
-    python -m benchmarks.speed_dashboard [--store DIR] [--runs 4 --seeds 6]
+    python -m t2iqa.benchmarks.speed_dashboard [--store DIR] [--runs 4 --seeds 6]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dashboard import APP_PATH, PAGE_TITLES, serve
+from t2iqa.dashboard import APP_PATH, PAGE_TITLES, serve
 
 PAGES = ("runs", "leaderboard", "gallery", "compare", "check")
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright never downloads a browser here
@@ -64,8 +64,8 @@ def wait_rendered(
 
 
 def ensure_store(root: Path, runs: int, seeds: int) -> int:
-    from benchmarks.synthetic_store import main as write_store
-    from evaluate.store import Store
+    from t2iqa.benchmarks.synthetic_store import main as write_store
+    from t2iqa.store.db import Store
 
     if not (root / "t2iqa.sqlite").is_file():
         write_store([str(root), "--runs", str(runs), "--seeds", str(seeds), "--side", "256"])

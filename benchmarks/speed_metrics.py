@@ -13,7 +13,7 @@ Printed:
 Weights do not change the arithmetic, so the networks are built with random weights (no
 download): the figures hold for the real checkpoints of the same architectures.
 
-    python -m benchmarks.speed_metrics [--clip-model ViT-L-14] [--batches 1,32,128]
+    python -m t2iqa.benchmarks.speed_metrics [--clip-model ViT-L-14] [--batches 1,32,128]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from checks.distribution import frechet_distance, to_batch
+from t2iqa.checks.distribution import frechet_distance, to_batch
 
 
 def images(n: int) -> list[Image.Image]:
@@ -96,11 +96,11 @@ def main() -> None:
 def fid_and_kid_updates(inception: torch.nn.Module, n: int = 64) -> None:
     """FID and KID fed the same batches, as the runner does: shared features against each
     metric extracting its own (the shared batch forgotten before every update)."""
-    from checks import build_set_metrics
-    from checks import distribution as dist
-    from checks.base import ImageUnderTest
-    from evaluate.expectations import Expectations
-    from evaluate.suites import PromptSpec
+    from t2iqa.checks import build_set_metrics
+    from t2iqa.checks import distribution as dist
+    from t2iqa.checks.base import ImageUnderTest
+    from t2iqa.core.expectations import Expectations
+    from t2iqa.core.prompts import PromptSpec
 
     spec = PromptSpec("p", "x", "c", None, Expectations(), "suite")
     items = [ImageUnderTest(im, f"h{k}", spec) for k, im in enumerate(images(n))]

@@ -9,7 +9,7 @@ so the ratio of the fastest runs is the figure to read; the medians show the spr
 in-process (same interpreter, model load included on both sides) and as whole processes
 (the ``t2iqa run`` command against a bare script; interpreter start-up and imports included).
 
-    python -m benchmarks.speed_overhead [--suite smoke] [--seeds 2] [--steps 20] [--repeats 5]
+    python -m t2iqa.benchmarks.speed_overhead [--suite smoke] [--seeds 2] [--steps 20] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 BARE_SCRIPT = """
 import sys, torch
 from diffusers import AutoPipelineForText2Image
-from evaluate.suites import load_suite
+from t2iqa.suites.files import load_suite
 folder, suite, seeds, steps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 pipe = AutoPipelineForText2Image.from_pretrained(folder, dtype=torch.float32)
 pipe.set_progress_bar_config(disable=True)
@@ -50,9 +50,9 @@ def bare_in_process(folder: Path, suite: str, seeds: int, steps: int) -> float:
 
 
 def harness_in_process(suite: str, seeds: int, steps: int) -> float:
-    from evaluate.generation import GenerationSettings
-    from evaluate.runner import RunConfig, execute_run
-    from evaluate.store import Store
+    from t2iqa.generation.sources import GenerationSettings
+    from t2iqa.runs.runner import RunConfig, execute_run
+    from t2iqa.store.db import Store
 
     config = RunConfig(
         suite=suite, seeds=tuple(range(seeds)), settings=GenerationSettings(steps=steps)
@@ -86,8 +86,8 @@ def main() -> None:
 
     import torch
 
-    from evaluate.embedded import ensure_embedded_model
-    from evaluate.suites import load_suite
+    from t2iqa.generation.embedded import ensure_embedded_model
+    from t2iqa.suites.files import load_suite
 
     folder = ensure_embedded_model()
     n_images = len(load_suite(args.suite).prompts) * args.seeds
@@ -112,7 +112,7 @@ def main() -> None:
         bare_p.append(timed(bare_cmd))
         with tempfile.TemporaryDirectory() as tmp:
             harness_p.append(timed([
-                sys.executable, "-c", "from evaluate.cli import main; main()", "run",
+                sys.executable, "-c", "from t2iqa.cli import main; main()", "run",
                 "--suite", args.suite, "--seeds", str(args.seeds), "--steps", str(args.steps),
                 "--store", str(Path(tmp) / "store"),
             ]))  # fmt: skip

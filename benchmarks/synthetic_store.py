@@ -7,7 +7,7 @@ a run's ``shift`` moves a check's log-odds of passing up or down by a known amou
 carry the same overlay primitives the real checks produce (boxes with labels), so galleries
 and reports have something to draw.
 
-    python -m benchmarks.synthetic_store OUT_STORE --runs 4 --seeds 6   # 4 x 216 x 6 images
+    python -m t2iqa.benchmarks.synthetic_store OUT_STORE --runs 4 --seeds 6   # 4 x 216 x 6 images
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from checks.base import CheckResult, SetResult, stable_hash
-from evaluate.provenance import collect
-from evaluate.store import ImageRecord, Store
-from evaluate.suites import PromptSpec, Suite, load_suite
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import CheckResult, SetResult, stable_hash
+from t2iqa.runs.provenance import collect
+from t2iqa.store.db import ImageRecord, Store
+from t2iqa.suites.files import Suite, load_suite
 
 # Which categories each synthetic check judges, and its base pass rate there.
 APPLIES: dict[str, tuple[str, ...] | None] = {

@@ -1,62 +1,31 @@
-"""Checks: one module each, one shared interface (checks.base), one registration line below."""
+"""Checks: one module each, one shared interface (t2iqa.checks.base), one registration line
+below."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from checks.base import Check, CheckResult, ImageUnderTest, SetMetric, SetResult
-from evaluate.errors import T2IQAError
-
-T = TypeVar("T")
-
-
-class LazyRegistry(MutableMapping[str, type[T]], Generic[T]):
-    """Name -> class, imported on first use. Assign a class or a "module:Class" string.
-
-    Why lazy: the check modules import torch, OpenCLIP, EasyOCR and MediaPipe. Listing names
-    or validating a config (``t2iqa compare``, the dashboard) should not pay seconds for them.
-    """
-
-    def __init__(self, entries: Mapping[str, str]) -> None:
-        self._entries: dict[str, str | type[T]] = dict(entries)
-
-    def __getitem__(self, name: str) -> type[T]:
-        entry = self._entries[name]
-        if isinstance(entry, str):
-            module, _, attr = entry.partition(":")
-            entry = self._entries[name] = getattr(importlib.import_module(module), attr)
-        return entry
-
-    def __setitem__(self, name: str, entry: str | type[T]) -> None:
-        self._entries[name] = entry
-
-    def __delitem__(self, name: str) -> None:
-        del self._entries[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
+from t2iqa.checks.base import Check, ImageUnderTest, SetMetric
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.registry import LazyRegistry
+from t2iqa.core.results import CheckResult, SetResult
 
 # Registration: one line per check.
 REGISTRY: LazyRegistry[Check] = LazyRegistry({
-    "image_sanity": "checks.image_sanity:ImageSanityCheck",
-    "ocr_text": "checks.ocr_text:OcrTextCheck",
-    "unexpected_text": "checks.ocr_text:UnexpectedTextCheck",
-    "hand_anatomy": "checks.hand_anatomy:HandAnatomyCheck",
-    "clip_alignment": "checks.clip_alignment:ClipAlignmentCheck",
-    "object_count": "checks.object_count:ObjectCountCheck",
+    "image_sanity": "t2iqa.checks.image_sanity:ImageSanityCheck",
+    "ocr_text": "t2iqa.checks.ocr_text:OcrTextCheck",
+    "unexpected_text": "t2iqa.checks.ocr_text:UnexpectedTextCheck",
+    "hand_anatomy": "t2iqa.checks.hand_anatomy:HandAnatomyCheck",
+    "clip_alignment": "t2iqa.checks.clip_alignment:ClipAlignmentCheck",
+    "object_count": "t2iqa.checks.object_count:ObjectCountCheck",
 })  # fmt: skip
 DEFAULT_CHECKS: tuple[str, ...] = tuple(REGISTRY)
 # Set-level metrics (one value per run against a reference set), one line each.
 SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
-    "fid": "checks.distribution:FrechetInceptionDistanceMetric",
-    "kid": "checks.distribution:KernelInceptionDistanceMetric",
-    "cmmd": "checks.distribution:ClipMaximumMeanDiscrepancy",
+    "fid": "t2iqa.checks.distribution:FrechetInceptionDistanceMetric",
+    "kid": "t2iqa.checks.distribution:KernelInceptionDistanceMetric",
+    "cmmd": "t2iqa.checks.distribution:ClipMaximumMeanDiscrepancy",
 })  # fmt: skip
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,16 +20,16 @@ from typing import Any, ClassVar, TypeVar
 
 from PIL import Image
 
-from evaluate.suites import PromptSpec
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import (
+    ERROR,
+    NOT_APPLICABLE,
+    CheckResult,
+    SetResult,
+    stable_hash,
+)
 
 T = TypeVar("T")
-
-# Verdict keywords shared by all checks; a check may add its own failure kinds
-# (e.g. "blank", "malformed"), but these four mean the same everywhere.
-OK = "ok"
-NOT_APPLICABLE = "not_applicable"  # the prompt asks nothing this check can judge
-UNAVAILABLE = "unavailable"  # the check cannot run here (missing weights): no score invented
-ERROR = "error"  # the check crashed on this input; the reason says why
 
 
 def brief(exc: BaseException, limit: int = 120) -> str:
@@ -66,16 +64,10 @@ def config_from_options(config_cls: type[T], owner: str, options: Mapping[str, A
     fields = {f.name for f in dataclasses.fields(config_cls)}  # type: ignore[arg-type]
     unknown = sorted(set(options) - fields)
     if unknown:
-        from evaluate.errors import T2IQAError
+        from t2iqa.core.errors import T2IQAError
 
         raise T2IQAError(f"{owner} has no option(s) {unknown}; its options are {sorted(fields)}")
     return config_cls(**options)
-
-
-def stable_hash(obj: Any) -> str:
-    """Short hash of a JSON-able object, independent of key order."""
-    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def context_hash(
@@ -99,39 +91,6 @@ class ImageUnderTest:
 
     def context_hash(self) -> str:
         return context_hash(self.spec, self.expected_size, self.generation)
-
-
-@dataclass
-class CheckResult:
-    """One check's verdict on one image.
-
-    ``passed`` is True / False, or None when the check does not apply or cannot run.
-    ``score`` is in [0, 1] (higher is better) unless the check documents another unit.
-    ``reason`` is a sentence for a person; ``details`` keeps what overlays need (boxes,
-    landmarks, measurements).
-    """
-
-    check: str
-    verdict: str
-    passed: bool | None
-    score: float | None
-    reason: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass
-class SetResult:
-    """A set-level metric of one run (FID, KID, CMMD, ...) with its sample size and interval."""
-
-    metric: str
-    value: float
-    n: int
-    ci_low: float | None = None
-    ci_high: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 ConfiguredT = TypeVar("ConfiguredT", bound="Configured")

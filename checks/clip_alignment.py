@@ -29,19 +29,11 @@ from typing import Any
 
 import torch
 
-from checks.base import (
-    OK,
-    UNAVAILABLE,
-    Check,
-    CheckResult,
-    ImageUnderTest,
-    brief,
-    remember_failure,
-    stable_hash,
-)
-from evaluate.devices import pick_device
-from evaluate.errors import T2IQAError
-from evaluate.suites import PromptSpec
+from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
+from t2iqa.core.devices import pick_device
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import OK, UNAVAILABLE, CheckResult, stable_hash
 
 EMBEDDED_CLIP = "embedded"
 EMBEDDED_CLIP_CONFIG = {
@@ -70,7 +62,7 @@ def register_embedded_clip(cache_dir: Path | None = None) -> tuple[str, Path]:
     """Register the tiny embedded CLIP config with open_clip and build its seeded checkpoint."""
     import open_clip
 
-    from evaluate.embedded import default_cache_dir
+    from t2iqa.core.paths import default_cache_dir
 
     folder = (cache_dir or default_cache_dir()) / "embedded-clip"
     folder.mkdir(parents=True, exist_ok=True)

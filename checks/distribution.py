@@ -33,7 +33,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from checks.base import SetMetric, SetResult
+from t2iqa.checks.base import SetMetric
+from t2iqa.core.results import SetResult
 
 INCEPTION_SIZE = 299
 FID_MIN_RELIABLE = 2048  # below this FID is dominated by its bias (Chong & Forsyth 2020)
@@ -322,7 +323,7 @@ def reference_from_folder(
 ) -> Reference:
     """Statistics of a folder of real images, computed once and cached by (folder contents,
     extractor, resize mode, resolution)."""
-    from evaluate.images import ImageInputError, images_in, read_image_file
+    from t2iqa.core.images import ImageInputError, images_in, read_image_file
 
     cached = reference_cache_path(folder, spec_key, cache_dir)
     if cached.is_file():
@@ -448,7 +449,7 @@ class _InceptionMetric(SetMetric):
             return load_reference_npz(path)
         if not path.is_dir():
             raise MetricUnavailable(f"{self.name} reference {path} is neither a folder nor .npz")
-        from evaluate.embedded import default_cache_dir
+        from t2iqa.core.paths import default_cache_dir
 
         return reference_from_folder(
             path, self.extractor(), self.feature_spec().key(), default_cache_dir(),
@@ -525,7 +526,7 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
         self.rows: list[np.ndarray] = []  # CLIP embeddings are small (768 floats per image)
 
     def scorer(self) -> Any:
-        from checks.clip_alignment import ClipUnavailable, load_clip
+        from t2iqa.checks.clip_alignment import ClipUnavailable, load_clip
 
         c = self.config
         try:
@@ -549,7 +550,7 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
             if loaded.features is None:
                 raise MetricUnavailable(f"{path} holds no CLIP features for CMMD")
             return loaded.features
-        from evaluate.embedded import default_cache_dir
+        from t2iqa.core.paths import default_cache_dir
 
         scorer = self.scorer()
 

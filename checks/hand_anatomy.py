@@ -36,8 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from checks.base import NOT_APPLICABLE, OK, UNAVAILABLE, Check, CheckResult, ImageUnderTest
-from evaluate.errors import T2IQAError
+from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.results import NOT_APPLICABLE, OK, UNAVAILABLE, CheckResult
 
 WRIST = 0
 FINGERS: dict[str, tuple[int, int, int, int]] = {
@@ -299,7 +300,7 @@ def wheel_bundle(cache_dir: Path | None = None) -> Path:
         raise HandsUnavailable(
             "mediapipe is not installed: pip install 'mediapipe==0.10.*'"
         ) from exc
-    from evaluate.embedded import default_cache_dir
+    from t2iqa.core.paths import default_cache_dir
 
     root = Path(mediapipe.__file__).parent
     sources = {name: root / rel for name, rel in WHEEL_MODELS.items()}

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from checks.base import OK, Check, CheckResult, ImageUnderTest
+from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.core.results import OK, CheckResult
 
 
 class ImageSanityCheck(Check):

@@ -28,10 +28,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from checks.base import OK, UNAVAILABLE, Check, CheckResult, ImageUnderTest, brief, remember_failure
-from evaluate.devices import pick_device
-from evaluate.errors import T2IQAError
-from evaluate.suites import PromptSpec
+from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
+from t2iqa.core.devices import pick_device
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 
 DEFAULT_OWL = "google/owlv2-base-patch16-ensemble"
 EMBEDDED_DETECTOR = "embedded"
@@ -186,7 +187,7 @@ def build_embedded_owl(folder: Path) -> Path:
         Owlv2Processor,
     )
 
-    from evaluate.embedded import quiet_model_libraries, write_clip_tokenizer_files
+    from t2iqa.core.tiny_models import quiet_model_libraries, write_clip_tokenizer_files
 
     if (folder / "config.json").is_file():
         return folder
@@ -230,7 +231,8 @@ def load_detector(backend: str, model: str, device: str) -> OwlDetector | YoloDe
             raise DetectorUnavailable(f"cannot load YOLO model {model}: {exc}") from exc
     from transformers import AutoProcessor, Owlv2ForObjectDetection, OwlViTForObjectDetection
 
-    from evaluate.embedded import default_cache_dir, quiet_model_libraries
+    from t2iqa.core.paths import default_cache_dir
+    from t2iqa.core.tiny_models import quiet_model_libraries
 
     source = model
     if model == EMBEDDED_DETECTOR:
@@ -270,7 +272,7 @@ class ObjectCountCheck(Check):
         device: str = "auto"
 
         def __post_init__(self) -> None:
-            from evaluate.errors import T2IQAError
+            from t2iqa.core.errors import T2IQAError
 
             if self.backend not in ("owl", "yolo"):
                 raise T2IQAError(

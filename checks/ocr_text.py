@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from checks.base import OK, UNAVAILABLE, Check, CheckResult, ImageUnderTest
-from evaluate.suites import PromptSpec
+from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 
 # Scripts the English reader can read: Latin letters, digits, ASCII punctuation.
 LATIN = re.compile(r"^[\s\x21-\x7e\u00a0-\u024f\u2018-\u201f\u2026]*$")

@@ -27,7 +27,7 @@ PAGE_TITLES = {
 def streamlit_command(app: Path, host: str, port: int) -> list[str]:
     """The server command line: headless, no telemetry, no file watcher, bounded uploads."""
     return [
-        sys.executable, "-m", "dashboard.server", "run", str(app),
+        sys.executable, "-m", "t2iqa.dashboard.server", "run", str(app),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--server.fileWatcherType", "none", "--server.maxUploadSize", "20",
         "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",

@@ -16,8 +16,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import PAGE_TITLES, data
-from evaluate.annotate import jpeg_bytes, read_with_reasons, result_from_row
+from t2iqa.dashboard import PAGE_TITLES, data
+from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 
 PAGES = {
     "runs": "Runs",
@@ -67,7 +67,7 @@ def set_metrics_table(
 def changes_between(
     root: str, baseline: str, candidate: str, token: tuple
 ) -> tuple[bool, str, list[Any]]:
-    from evaluate.compare import pair_keys, verdict_changes
+    from t2iqa.compare.comparison import pair_keys, verdict_changes
 
     base, cand = data.load_run_data(Path(root), [baseline, candidate])
     paired, note = pair_keys(base, cand)
@@ -88,7 +88,7 @@ def picture(root: str, file: str, results_json: str, side: int | None) -> bytes 
 @st.cache_resource(show_spinner="Loading the scorer models (once per server)...")
 def qa_checks() -> tuple[list[Any], Any]:
     """The default QA policy's checks; their models load on first use and stay loaded."""
-    from evaluate.qa import Policy
+    from t2iqa.qa.verdicts import Policy
 
     policy = Policy()
     return policy.build(), policy

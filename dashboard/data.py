@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 from PIL import Image
 
-from evaluate.annotate import annotate
-from evaluate.compare import ALL, RunData, leaderboard, run_data
-from evaluate.errors import StoreError
-from evaluate.gate import Gate
-from evaluate.images import read_image_file
-from evaluate.store import DB_NAME, Store
+from t2iqa.compare.comparison import ALL, RunData, leaderboard, run_data
+from t2iqa.compare.gate import Gate
+from t2iqa.core.errors import StoreError
+from t2iqa.core.images import read_image_file
+from t2iqa.reports.annotate import annotate
+from t2iqa.store.db import DB_NAME, Store
 
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp")
 MAX_UPLOAD_BYTES = 20 * 2**20
@@ -84,7 +84,7 @@ def run_details(root: Path, run_id: str) -> pd.DataFrame:
     """Everything recorded about how a run was made and scored, one setting a row: the same
     provenance `t2iqa compare` puts side by side (kind: under test, suite, scorer, scorer
     setting, environment)."""
-    from evaluate.compare import provenance_items
+    from t2iqa.compare.comparison import provenance_items
 
     with Store(root, read_only=True) as store:
         run = run_data(store, run_id, with_rows=False)  # provenance needs no result rows
@@ -139,7 +139,8 @@ def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame,
     """One row per (run, set metric): value, interval, N and the settings that decide whether
     two values can be compared; and a sentence per metric whose runs differ in N (it biases
     the values differently). Runs measured differently (reference, extractor, resize mode)
-    are already named by the leaderboard's INCOMPARABLE warnings, from `evaluate.compare`."""
+    are already named by the leaderboard's INCOMPARABLE warnings, from
+    `t2iqa.compare.comparison`."""
     rows = []
     with Store(root, read_only=True) as store:
         for run_id in run_ids:
@@ -240,7 +241,7 @@ def check_upload(
 ) -> tuple[Any, Image.Image | None]:
     """The verdict `t2iqa check NAME --prompt PROMPT` gives, through the same functions, and
     the image with the reasons drawn (None when the file could not be read)."""
-    from evaluate.qa import check_entry, entries_from_paths, expectations_for
+    from t2iqa.qa.verdicts import check_entry, entries_from_paths, expectations_for
 
     expect = expectations_for(prompt, expect_text, expect_hands)
     with tempfile.TemporaryDirectory(prefix="t2iqa-upload-") as tmp:

@@ -1,7 +1,7 @@
 """The dashboard's server process: Streamlit's own command line, run after the modules every
 page needs are imported, so a person's first visit does not wait for those imports.
 
-    python -m dashboard.server run dashboard/app.py --server.port 8501 ...
+    python -m t2iqa.dashboard.server run dashboard/app.py --server.port 8501 ...
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ import importlib
 # What the pages import. Streamlit runs the app script in this process, so these stay in
 # sys.modules and the first page's script run finds them there (about 0.6 s of a first
 # visit on a 2-core machine: benchmarks/speed_dashboard.py).
-PRELOAD = ("altair", "pandas", "dashboard.data", "evaluate.annotate", "evaluate.compare")
+PRELOAD = (
+    "altair",
+    "pandas",
+    "t2iqa.dashboard.data",
+    "t2iqa.reports.annotate",
+    "t2iqa.compare.comparison",
+)
 
 
 def preload() -> None:

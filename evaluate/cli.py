@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from evaluate.errors import T2IQAError
+from t2iqa.core.errors import T2IQAError
 
 app = typer.Typer(
     name="t2iqa",
@@ -214,10 +214,10 @@ def run(
     store: StoreOption = Path(DEFAULT_STORE),
 ) -> None:
     """Generate (or import) a suite's images, score them, store everything, print a summary."""
-    from evaluate.generation import GenerationSettings
-    from evaluate.runner import RunConfig, RunInterrupted, execute_run
-    from evaluate.store import Store
-    from evaluate.summary import error_rows, print_summary
+    from t2iqa.generation.sources import GenerationSettings
+    from t2iqa.runs.runner import RunConfig, RunInterrupted, execute_run
+    from t2iqa.runs.summary import error_rows, print_summary
+    from t2iqa.store.db import Store
 
     if limit is not None and limit < 1:
         fail("--limit must be 1 or more")
@@ -301,7 +301,7 @@ def check_cmd(
     Exit 0 all pass, 1 some fail, 2 usage or input error (unreadable images are listed; the
     rest are still checked).
     """
-    from evaluate.qa import (
+    from t2iqa.qa.verdicts import (
         INPUT_ERROR,
         PASS,
         Policy,
@@ -332,7 +332,7 @@ def check_cmd(
         options = {k: dict(v) for k, v in pol.options.items()}
         for name, opts in parse_check_options(check_option).items():
             options.setdefault(name, {}).update(opts)
-        from evaluate.qa import policy_from_dict
+        from t2iqa.qa.verdicts import policy_from_dict
 
         pol = policy_from_dict({**pol.to_dict(), "options": options}, "--check-option")
     if annotate_dir:
@@ -371,8 +371,8 @@ def _annotated_name(image: str, used: set[str]) -> str:
 
 
 def _write_annotated(folder: Path, verdict: Any, used: set[str]) -> None:
-    from evaluate.annotate import annotate
-    from evaluate.images import read_image_file
+    from t2iqa.core.images import read_image_file
+    from t2iqa.reports.annotate import annotate
 
     loaded = read_image_file(Path(verdict.image))
     title = f"{Path(verdict.image).name}: {verdict.prompt}"
@@ -447,9 +447,9 @@ def compare(
     Exit 0 no regression, 1 regression (or results scored differently), 2 usage or input
     error. With --rank, two runs are ranked instead of gated.
     """
-    from evaluate.compare import compare_runs, leaderboard, load_runs
-    from evaluate.gate import load_gate
-    from evaluate.report import (
+    from t2iqa.compare.comparison import compare_runs, leaderboard, load_runs
+    from t2iqa.compare.gate import load_gate
+    from t2iqa.reports.formats import (
         comparison_html,
         comparison_junit,
         comparison_markdown,
@@ -509,7 +509,7 @@ def dashboard(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
 ) -> None:
     """Open the Streamlit dashboard over a store (read-only; safe while a run writes)."""
-    from dashboard import APP_PATH, streamlit_command
+    from t2iqa.dashboard import APP_PATH, streamlit_command
 
     if not 0 < port < 65536:
         fail(f"--port {port}: use a port between 1 and 65535")
@@ -529,7 +529,7 @@ def dashboard(
 @app.command()
 def runs(store: StoreOption = Path(DEFAULT_STORE)) -> None:
     """List the runs in a store."""
-    from evaluate.store import Store
+    from t2iqa.store.db import Store
 
     with Store(store, read_only=True) as st:
         records = st.list_runs()
@@ -556,7 +556,7 @@ def export(
     store: StoreOption = Path(DEFAULT_STORE),
 ) -> None:
     """Export one row per (image, check) of a run."""
-    from evaluate.export import export_run
+    from t2iqa.store.export import export_run
 
     if format not in ("csv", "parquet"):
         fail(f"--format {format!r}: use csv or parquet")
@@ -567,7 +567,7 @@ def export(
 @suites_app.command("list")
 def suites_list() -> None:
     """The bundled suites."""
-    from evaluate.suites import bundled_suites, load_suite
+    from t2iqa.suites.files import bundled_suites, load_suite
 
     table = Table("name", "version", "prompts", "categories", "description")
     for name in bundled_suites():
@@ -584,7 +584,7 @@ def suites_show(
     limit: Annotated[int, typer.Option(help="Prompts to show (0 = all).")] = 0,
 ) -> None:
     """The prompts of a suite with their expectations."""
-    from evaluate.suites import load_suite
+    from t2iqa.suites.files import load_suite
 
     s = load_suite(name)
     console.print(f"[bold]{s.name}[/] {s.version}: {len(s.prompts)} prompts. {s.description}")
@@ -608,7 +608,7 @@ def suites_import(
     version: Annotated[str, typer.Option(help="Suite version.")] = "1",
 ) -> None:
     """Turn a prompt list (e.g. PartiPrompts or DrawBench) into a suite file you can edit."""
-    from evaluate.suites import dump_suite_yaml, import_prompt_list
+    from t2iqa.suites.files import dump_suite_yaml, import_prompt_list
 
     suite = import_prompt_list(source, name=name, version=version)
     out.write_text(dump_suite_yaml(suite), encoding="utf-8")

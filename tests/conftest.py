@@ -47,7 +47,7 @@ def require_system_files(paths: list[Path], package: str) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium driven by Playwright (never a downloaded browser), headless."""
-    from benchmarks.speed_dashboard import CHROMIUM, launch_chromium
+    from t2iqa.benchmarks.speed_dashboard import CHROMIUM, launch_chromium
 
     require_system_files([CHROMIUM], "chromium")
     from playwright.sync_api import sync_playwright
@@ -69,9 +69,9 @@ def artifacts_dir() -> Path:
 @pytest.fixture(scope="session")
 def comparison_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Synthetic runs with known differences (see benchmarks/synthetic_store.py)."""
-    from benchmarks.synthetic_store import write_synthetic_run
-    from evaluate.store import Store
-    from evaluate.suites import load_suite
+    from t2iqa.benchmarks.synthetic_store import write_synthetic_run
+    from t2iqa.store.db import Store
+    from t2iqa.suites.files import load_suite
 
     root = tmp_path_factory.mktemp("compare") / "store"
     core, smoke = load_suite("core"), load_suite("smoke")

@@ -3,9 +3,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from benchmarks.build_suites import BUILDERS, HERE, render
-from evaluate.expectations import parse_expectations
-from evaluate.suites import load_suite
+from t2iqa.benchmarks.build_suites import BUILDERS, HERE, render
+from t2iqa.core.expectations import parse_expectations
+from t2iqa.suites.files import load_suite
 
 CATEGORIES = {"counting", "composition", "text", "hands", "alignment"}
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from benchmarks.compare_power import detection_rate
+from t2iqa.benchmarks.compare_power import detection_rate
 
 
 def test_false_alarms_stay_under_alpha_and_large_drops_are_caught() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.gate_demo import RELEASES, WORDS, misspell, write_gate_demo
-from benchmarks.qa_samples import FONT_DIRS
-from evaluate.cli import main
+from t2iqa.benchmarks.gate_demo import RELEASES, WORDS, misspell, write_gate_demo
+from t2iqa.benchmarks.qa_samples import FONT_DIRS
+from t2iqa.cli import main
 from tests.conftest import require_system_files
 
 

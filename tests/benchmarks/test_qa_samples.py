@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.qa_samples import FONT_DIRS, hand_photos, write_samples
-from evaluate.qa import Policy, check_entries, read_manifest
+from t2iqa.benchmarks.qa_samples import FONT_DIRS, hand_photos, write_samples
+from t2iqa.qa.verdicts import Policy, check_entries, read_manifest
 from tests.conftest import require_system_files
 
 

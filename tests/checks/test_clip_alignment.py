@@ -9,16 +9,17 @@ import pytest
 import torch
 from PIL import Image
 
-from checks.base import OK, UNAVAILABLE, ImageUnderTest, run_check
-from checks.clip_alignment import (
+from t2iqa.checks.base import ImageUnderTest, run_check
+from t2iqa.checks.clip_alignment import (
     EMBEDDED_CLIP,
     ClipAlignmentCheck,
     clip_score,
     load_clip,
     register_embedded_clip,
 )
-from evaluate.expectations import Expectations
-from evaluate.suites import PromptSpec
+from t2iqa.core.expectations import Expectations
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import OK, UNAVAILABLE
 
 
 def spec(pid: str, prompt: str) -> PromptSpec:

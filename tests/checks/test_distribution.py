@@ -13,9 +13,9 @@ from PIL import Image
 from torchmetrics.image.fid import _compute_fid
 from torchmetrics.image.kid import poly_mmd
 
-from checks import SET_METRICS, build_set_metrics
-from checks.base import ImageUnderTest
-from checks.distribution import (
+from t2iqa.checks import SET_METRICS, build_set_metrics
+from t2iqa.checks.base import ImageUnderTest
+from t2iqa.checks.distribution import (
     FeatureExtractor,
     FeatureSpool,
     MetricUnavailable,
@@ -26,9 +26,9 @@ from checks.distribution import (
     kid,
     load_reference_npz,
 )
-from evaluate.errors import T2IQAError
-from evaluate.expectations import Expectations
-from evaluate.suites import PromptSpec
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.expectations import Expectations
+from t2iqa.core.prompts import PromptSpec
 
 
 @pytest.fixture

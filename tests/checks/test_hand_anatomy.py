@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.qa_samples import HAND_PHOTO_DIR, HAND_PHOTOS
-from checks.base import NOT_APPLICABLE, OK, UNAVAILABLE, ImageUnderTest, run_check
-from checks.hand_anatomy import (
+from t2iqa.benchmarks.qa_samples import HAND_PHOTO_DIR, HAND_PHOTOS
+from t2iqa.checks.base import ImageUnderTest, run_check
+from t2iqa.checks.hand_anatomy import (
     FINGERS,
     WHEEL_MODELS,
     DetectedHand,
@@ -25,9 +25,10 @@ from checks.hand_anatomy import (
     signed_flexion,
     wheel_bundle,
 )
-from evaluate.errors import T2IQAError
-from evaluate.expectations import Expectations
-from evaluate.suites import PromptSpec
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.expectations import Expectations
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import NOT_APPLICABLE, OK, UNAVAILABLE
 from tests.conftest import require_system_files
 
 PHOTOS = [HAND_PHOTO_DIR / name for name in HAND_PHOTOS]

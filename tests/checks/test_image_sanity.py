@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from checks import DEFAULT_CHECKS, REGISTRY, build_checks
-from checks.base import ImageUnderTest
-from checks.image_sanity import ImageSanityCheck
-from evaluate.errors import T2IQAError
-from evaluate.suites import load_suite
+from t2iqa.checks import DEFAULT_CHECKS, REGISTRY, build_checks
+from t2iqa.checks.base import ImageUnderTest
+from t2iqa.checks.image_sanity import ImageSanityCheck
+from t2iqa.core.errors import T2IQAError
+from t2iqa.suites.files import load_suite
 
 SPEC = load_suite("smoke").prompts[0]
 
@@ -82,7 +82,7 @@ def test_registry() -> None:
 
 
 def test_registry_names_match_the_classes_and_load_lazily() -> None:
-    from checks import SET_METRICS
+    from t2iqa.checks import SET_METRICS
 
     for registry in (REGISTRY, SET_METRICS):
         for name in registry:

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from checks.base import NOT_APPLICABLE, UNAVAILABLE, ImageUnderTest, run_check
-from checks.object_count import (
+from t2iqa.checks.base import ImageUnderTest, run_check
+from t2iqa.checks.object_count import (
     Detection,
     ObjectCountCheck,
     clip_box,
@@ -16,9 +16,10 @@ from checks.object_count import (
     iou,
     nms,
 )
-from evaluate.errors import T2IQAError
-from evaluate.expectations import parse_expectations
-from evaluate.suites import PromptSpec
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.expectations import parse_expectations
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import NOT_APPLICABLE, UNAVAILABLE
 
 
 def det(label: str, score: float, x: float) -> Detection:

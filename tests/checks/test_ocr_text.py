@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from benchmarks.qa_samples import FONT_DIRS, render_sign
-from checks.base import NOT_APPLICABLE, OK, UNAVAILABLE, ImageUnderTest, run_check
-from checks.ocr_text import (
+from t2iqa.benchmarks.qa_samples import FONT_DIRS, render_sign
+from t2iqa.checks.base import ImageUnderTest, run_check
+from t2iqa.checks.ocr_text import (
     Normalisation,
     OcrTextCheck,
     TextBox,
@@ -20,8 +20,9 @@ from checks.ocr_text import (
     reading_order,
     score_text,
 )
-from evaluate.expectations import Expectations
-from evaluate.suites import PromptSpec
+from t2iqa.core.expectations import Expectations
+from t2iqa.core.prompts import PromptSpec
+from t2iqa.core.results import NOT_APPLICABLE, OK, UNAVAILABLE
 from tests.conftest import require_system_files
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.synthetic_store import write_synthetic_run
-from evaluate.store import Store
-from evaluate.suites import load_suite
+from t2iqa.benchmarks.synthetic_store import write_synthetic_run
+from t2iqa.store.db import Store
+from t2iqa.suites.files import load_suite
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import APP_PATH
+from t2iqa.dashboard import APP_PATH
 
 TIMEOUT = 180
 
@@ -154,7 +154,7 @@ def test_empty_and_unusable_stores_say_what_to_do(
 ) -> None:
     at = app(monkeypatch, tmp_path / "nowhere")
     assert not at.exception and "no t2iqa store" in at.info[0].value
-    from evaluate.store import Store
+    from t2iqa.store.db import Store
 
     Store(tmp_path / "fresh").close()
     at = app(monkeypatch, tmp_path / "fresh", "gallery")
@@ -169,7 +169,7 @@ def test_empty_and_unusable_stores_say_what_to_do(
 
 
 def sign_png(text: str) -> bytes:
-    from benchmarks.qa_samples import render_sign
+    from t2iqa.benchmarks.qa_samples import render_sign
 
     buffer = io.BytesIO()
     render_sign(text).save(buffer, format="PNG")
@@ -179,7 +179,7 @@ def sign_png(text: str) -> bytes:
 def test_upload_and_check_matches_the_command_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from benchmarks.qa_samples import font_path
+    from t2iqa.benchmarks.qa_samples import font_path
     from tests.conftest import require_system_files
 
     require_system_files([font_path()], "fonts-dejavu-core")
@@ -193,7 +193,7 @@ def test_upload_and_check_matches_the_command_line(
     assert not at.exception, at.exception
     shown = (at.error[0].value if at.error else at.success[0].value).split()[-1].lower()
 
-    from evaluate.cli import main
+    from t2iqa.cli import main
 
     image = tmp_path / "sign.png"
     image.write_bytes(content)
@@ -215,9 +215,9 @@ def test_upload_without_prompt_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_leaderboard_starts_with_the_runs_that_pair(
     monkeypatch: pytest.MonkeyPatch, dashboard_store: Path
 ) -> None:
-    from benchmarks.synthetic_store import write_synthetic_run
-    from evaluate.store import Store
-    from evaluate.suites import load_suite
+    from t2iqa.benchmarks.synthetic_store import write_synthetic_run
+    from t2iqa.store.db import Store
+    from t2iqa.suites.files import load_suite
 
     with Store(dashboard_store) as st:
         write_synthetic_run(st, "other-suite", load_suite("smoke"), side=32)

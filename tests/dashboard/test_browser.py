@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from benchmarks.speed_dashboard import RENDERED, wait_rendered
-from dashboard import serve
+from t2iqa.benchmarks.speed_dashboard import RENDERED, wait_rendered
+from t2iqa.dashboard import serve
 
 
 @pytest.fixture

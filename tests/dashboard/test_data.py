@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import data
-from evaluate.annotate import read_with_reasons, result_from_row
-from evaluate.store import Store
+from t2iqa.dashboard import data
+from t2iqa.reports.annotate import read_with_reasons, result_from_row
+from t2iqa.store.db import Store
 
 
 def test_runs_frame_and_progress(dashboard_store: Path) -> None:
@@ -105,7 +105,7 @@ def test_store_token_changes_on_write(dashboard_store: Path) -> None:
 def test_reading_never_waits_for_a_run_that_is_writing(dashboard_store: Path) -> None:
     import time
 
-    from evaluate.store import Store
+    from t2iqa.store.db import Store
 
     writer = Store(dashboard_store)  # what `t2iqa run` holds open
     writer.conn.execute("BEGIN IMMEDIATE")  # a write transaction in progress
@@ -124,7 +124,7 @@ def test_reading_never_waits_for_a_run_that_is_writing(dashboard_store: Path) ->
 
 
 def test_the_dashboard_cannot_write(dashboard_store: Path) -> None:
-    from evaluate.store import Store
+    from t2iqa.store.db import Store
 
     store = Store(dashboard_store, read_only=True)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from checks import REGISTRY
-from evaluate.cli import main, parse_check_options, parse_seeds
-from evaluate.errors import T2IQAError
+from t2iqa.checks import REGISTRY
+from t2iqa.cli import main, parse_check_options, parse_seeds
+from t2iqa.core.errors import T2IQAError
 
 
 def cli(
@@ -146,7 +146,7 @@ def test_suites_list_show_and_import(
 
 
 def _sign(path: Path, text: str) -> Path:
-    from benchmarks.qa_samples import render_sign
+    from t2iqa.benchmarks.qa_samples import render_sign
 
     render_sign(text).save(path)
     return path

@@ -1,0 +1,375 @@
+"""``t2iqa run``: suite -> generation -> image store -> checks -> result store.
+
+A run is identified by its configuration: running the same command again resumes it, skipping
+images already stored and check results already cached. Every finished image is committed
+before the next batch starts, so an interrupted run loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from t2iqa.checks import build_checks, build_set_metrics
+from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
+from t2iqa.checks.distribution import MetricUnavailable
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.results import stable_hash
+from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
+from t2iqa.generation.sources import (
+    DiffusersSource,
+    FolderSource,
+    GeneratedImage,
+    GenerationRequest,
+    GenerationSettings,
+    ImageSource,
+    generate_with_backoff,
+)
+from t2iqa.runs import provenance
+from t2iqa.store.db import ImageRecord, Store
+from t2iqa.suites.files import Suite, load_suite
+
+CHECK_CHUNK = 16  # images scored per transaction
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run. Saved with it; equal configs mean the same run."""
+
+    suite: str
+    model: str = EMBEDDED_MODEL_ID
+    seeds: tuple[int, ...] = (0,)
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    checks: tuple[str, ...] | None = None  # None = every registered check
+    check_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    limit: int | None = None
+    images_dir: str | None = None  # folder import instead of generation
+    manifest: str | None = None
+    set_metrics: tuple[str, ...] = ()  # fid, kid, cmmd: one value per run against a reference
+    set_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def identity(self, suite: Suite) -> dict[str, Any]:
+        """The part of the config that decides which images exist (not how they are scored)."""
+        return {
+            "model": self.model,
+            "suite": {"name": suite.name, "version": suite.version, "hash": suite.content_hash()},
+            "seeds": list(self.seeds),
+            "image_settings": self.settings.image_settings(),
+            "limit": self.limit,
+            "images_dir": self.images_dir,
+            "manifest": self.manifest,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["seeds"] = list(self.seeds)
+        d["checks"] = list(self.checks) if self.checks is not None else None
+        d["set_metrics"] = list(self.set_metrics)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        d = dict(d)
+        d["settings"] = GenerationSettings(**d.get("settings", {}))
+        d["seeds"] = tuple(d.get("seeds", (0,)))
+        if d.get("checks") is not None:
+            d["checks"] = tuple(d["checks"])
+        d["set_metrics"] = tuple(d.get("set_metrics", ()))
+        return cls(**d)
+
+
+def default_run_id(config: RunConfig, suite: Suite) -> str:
+    label = Path(config.model).name if Path(config.model).exists() else config.model
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-")[:40] or "model"
+    return f"{slug}--{suite.name}--{stable_hash(config.identity(suite))[:8]}"
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    resumed: bool
+    generated: int
+    skipped: int
+    scored: int
+    cached: int
+    failures: list[str]
+    plumbing_only: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; everything finished before it is stored."""
+
+    def __init__(self, run_id: str, images_kept: int) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+        self.images_kept = images_kept
+
+
+class Reporter:
+    """How the runner talks to a person; the CLI gives it rich progress bars."""
+
+    def stage(self, name: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def done(self) -> None: ...
+
+
+def make_source(config: RunConfig) -> ImageSource:
+    if config.images_dir:
+        manifest = Path(config.manifest) if config.manifest else None
+        return FolderSource(Path(config.images_dir), manifest, config.model)
+    return DiffusersSource(config.model, config.settings)
+
+
+def load_image(store: Store, file: str) -> Image.Image:
+    with Image.open(store.root / file) as img:
+        img.load()
+        return img.convert("RGB")
+
+
+def check_flags(generation: dict[str, Any]) -> dict[str, Any]:
+    """The generator flags checks read. Batch size and file name are kept with the image
+    record but do not change pixels, so they stay out of the cache key."""
+    return {k: v for k, v in generation.items() if k not in ("batch_size", "source_file")}
+
+
+def score_items(
+    store: Store,
+    checks: Sequence[Check],
+    items: Sequence[ImageUnderTest],
+    on_progress: Callable[[int], None] = lambda n: None,
+) -> tuple[int, int]:
+    """Run each check on the items lacking a cached result; returns (scored, cached)."""
+    scored = cached = 0
+    for check in checks:
+        config_hash = check.config_hash()
+        todo = []
+        for item in items:
+            key = (item.image_hash, item.context_hash(), check.name, config_hash)
+            if store.get_check_result(*key) is None:
+                todo.append(item)
+            else:
+                cached += 1
+        for start in range(0, len(todo), CHECK_CHUNK):
+            chunk = todo[start : start + CHECK_CHUNK]
+            results = run_check(check, chunk)
+            store.put_check_results(
+                [
+                    (it.image_hash, it.context_hash(), config_hash, r)
+                    for it, r in zip(chunk, results, strict=True)
+                ]
+            )
+            scored += len(chunk)
+            on_progress(len(chunk))
+        on_progress(len(items) - len(todo))
+    return scored, cached
+
+
+def execute_run(
+    config: RunConfig,
+    store: Store,
+    reporter: Reporter | None = None,
+    run_id: str | None = None,
+    source: ImageSource | None = None,
+) -> RunOutcome:
+    """Run (or resume) ``config`` into ``store``. Input errors raise T2IQAError before any work."""
+    reporter = reporter or Reporter()
+    suite = load_suite(config.suite).limited(config.limit)
+    checks = build_checks(config.checks, config.check_options)
+    for check in checks:  # before their config hashes are recorded with the run
+        check.bind(suite.prompts)
+    set_metrics = build_set_metrics(config.set_metrics, config.set_options)
+    if not config.seeds:
+        raise T2IQAError("no seeds: pass --seeds 1 or more")
+    source = source or make_source(config)
+    requests = source.plan(suite, config.seeds)
+    run_id = run_id or default_run_id(config, suite)
+    done = store.done_keys(run_id)
+    if any(r.key not in done for r in requests):
+        # Load the model before writing anything: a bad model id leaves no half-made run.
+        source.prepare()
+    prov = provenance.collect(config.settings.device)
+    prov["source"] = source.describe()
+    prov["checks"] = {c.name: {"version": c.version, "config": c.config_dict()} for c in checks}
+    resumed = store.create_or_resume_run(
+        run_id=run_id,
+        model=config.model,
+        suite_name=suite.name,
+        suite_version=suite.version,
+        suite_hash=suite.content_hash(),
+        prompts=suite.prompts,
+        planned_images=len(requests),
+        config={"identity": config.identity(suite), "run_config": config.to_dict()},
+        provenance=prov,
+    )
+    store.set_run_checks(run_id, checks)
+    outcome = RunOutcome(run_id, resumed, 0, 0, 0, 0, [], config.model == EMBEDDED_MODEL_ID)
+    try:
+        _generate_missing(config, store, source, requests, run_id, reporter, outcome)
+        _score_run(store, checks, run_id, source.expected_size(), reporter, outcome)
+        _compute_set_metrics(store, set_metrics, run_id, reporter, outcome)
+        # Refresh provenance now that the pipeline is loaded (class names, revision).
+        prov["source"] = source.describe()
+        store.set_run_provenance(run_id, prov)
+    except KeyboardInterrupt:
+        store.set_run_status(run_id, "interrupted")
+        raise RunInterrupted(run_id, len(store.done_keys(run_id))) from None
+    finally:
+        source.close()
+        reporter.done()
+    complete = len(store.done_keys(run_id)) == len(requests)
+    store.set_run_status(run_id, "complete" if complete and not outcome.failures else "incomplete")
+    return outcome
+
+
+def _generate_missing(
+    config: RunConfig,
+    store: Store,
+    source: ImageSource,
+    requests: list[GenerationRequest],
+    run_id: str,
+    reporter: Reporter,
+    outcome: RunOutcome,
+) -> None:
+    done = store.done_keys(run_id)
+    todo = [r for r in requests if r.key not in done]
+    outcome.skipped = len(requests) - len(todo)
+    if not todo:
+        return
+    reporter.stage("generating" if isinstance(source, DiffusersSource) else "importing", len(todo))
+    expected_size = source.expected_size()
+
+    def keep(images: list[GeneratedImage]) -> None:
+        for img in images:
+            image_hash, rel = store.put_image_file(img.data, img.suffix)
+            context = context_hash(img.request.spec, expected_size, check_flags(img.flags))
+            store.add_image(
+                ImageRecord(
+                    run_id, img.request.spec.id, img.request.seed, image_hash, context, rel,
+                    img.width, img.height, img.seconds, img.flags,
+                )
+            )  # fmt: skip
+            outcome.generated += 1
+        reporter.advance(len(images))
+
+    def warn(message: str) -> None:
+        outcome.warnings.append(message)
+        reporter.warn(message)
+
+    batch_size = max(1, config.settings.batch_size)
+    generate_with_backoff(source, todo, batch_size, keep, warn)
+
+
+def _score_run(
+    store: Store,
+    checks: Sequence[Check],
+    run_id: str,
+    expected_size: tuple[int, int] | None,
+    reporter: Reporter,
+    outcome: RunOutcome,
+) -> None:
+    specs = {s.id: s for s in store.run_prompts(run_id)}
+    records = store.images(run_id)
+    if not records or not checks:
+        return
+    reporter.stage("checking", len(records) * len(checks))
+    keys = [(c.name, c.config_hash()) for c in checks]
+
+    def is_cached(rec: ImageRecord) -> bool:
+        # The context hash is stored with the image, so the cache is read without decoding it.
+        return all(store.get_check_result(rec.image_hash, rec.context_hash, *k) for k in keys)
+
+    pending = [rec for rec in records if not is_cached(rec)]
+    outcome.cached += (len(records) - len(pending)) * len(checks)
+    reporter.advance((len(records) - len(pending)) * len(checks))
+    for start in range(0, len(pending), CHECK_CHUNK):
+        items = []
+        for rec in pending[start : start + CHECK_CHUNK]:
+            try:
+                image = load_image(store, rec.file)
+            except (OSError, ValueError) as exc:
+                where = f"{rec.prompt_id} seed {rec.seed}"
+                outcome.failures.append(f"{where}: cannot read {rec.file}: {exc}")
+                reporter.advance(len(checks))
+                continue
+            spec = specs[rec.prompt_id]
+            flags = check_flags(rec.generation)
+            items.append(ImageUnderTest(image, rec.image_hash, spec, expected_size, flags))
+        scored, cached = score_items(store, checks, items, reporter.advance)
+        outcome.scored += scored
+        outcome.cached += cached
+
+
+def _compute_set_metrics(
+    store: Store,
+    metrics: Sequence[SetMetric],
+    run_id: str,
+    reporter: Reporter,
+    outcome: RunOutcome,
+) -> None:
+    """One value per metric over all the run's images; recomputed only when the images or
+    the metric's settings changed."""
+    if not metrics:
+        return
+    records = store.images(run_id)
+    fingerprint = stable_hash(sorted(r.image_hash for r in records))
+    stored = {r.metric: r for r in store.set_results(run_id)}
+    todo = []
+    for metric in metrics:
+        key = stable_hash({"version": metric.version, **metric.config_dict()})
+        old = stored.get(metric.name)
+        if (
+            old
+            and old.details.get("config_hash") == key
+            and old.details.get("images") == fingerprint
+        ):
+            outcome.cached += 1
+            continue
+        metric.reset()
+        todo.append((metric, key))
+    if not todo:
+        return
+    specs = {s.id: s for s in store.run_prompts(run_id)}
+    reporter.stage("set metrics", len(records))
+    live = list(todo)
+    for start in range(0, len(records), 32):
+        items = []
+        for rec in records[start : start + 32]:
+            try:
+                items.append(ImageUnderTest(load_image(store, rec.file), rec.image_hash,
+                                            specs[rec.prompt_id]))  # fmt: skip
+            except (OSError, ValueError):
+                continue  # already reported by the checks stage
+        for metric, key in list(live):
+            try:
+                metric.update(items)
+            except MetricUnavailable as exc:
+                live.remove((metric, key))
+                _warn(outcome, reporter, f"{metric.name}: {exc}")
+        reporter.advance(len(items))
+    for metric, key in live:
+        try:
+            result = metric.compute()
+        except MetricUnavailable as exc:
+            _warn(outcome, reporter, f"{metric.name}: {exc}")
+            continue
+        result.details.update(config_hash=key, images=fingerprint, config=metric.config_dict())
+        store.put_set_result(run_id, result)
+        outcome.scored += 1
+
+
+def _warn(outcome: RunOutcome, reporter: Reporter, message: str) -> None:
+    outcome.warnings.append(message)
+    reporter.warn(message)
+
+
+__all__ = ["RunConfig", "RunOutcome", "default_run_id", "execute_run"]
