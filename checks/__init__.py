@@ -29,6 +29,32 @@ SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
 })  # fmt: skip
 
 
+def scorer_packages() -> dict[str, tuple[str, ...]]:
+    """Distribution -> the registered checks and set metrics whose numbers depend on its
+    version (each declares ``packages`` on its class)."""
+    out: dict[str, list[str]] = {}
+    for registry in (REGISTRY, SET_METRICS):
+        for name in registry:
+            for package in registry[name].packages:
+                out.setdefault(package, []).append(name)
+    return {package: tuple(names) for package, names in out.items()}
+
+
+def higher_is_better(name: str, measure: str = "score") -> bool:
+    """The direction of a check's measure or a set metric's value. A pass rate always rises
+    with quality; a score or metric says on its class (a name registered nowhere here is
+    taken as a [0, 1] score, higher better)."""
+    if measure == "pass_rate":
+        return True
+    cls = REGISTRY.get(name) or SET_METRICS.get(name)
+    return True if cls is None else cls.higher_is_better
+
+
+def metric_label(name: str) -> str:
+    """A set metric's name with its direction, for tables: "fid (lower is better)"."""
+    return f"{name} ({'higher' if higher_is_better(name) else 'lower'} is better)"
+
+
 def build_set_metrics(
     names: Iterable[str], options: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[SetMetric]:
@@ -68,4 +94,7 @@ __all__ = [
     "SetResult",
     "build_checks",
     "build_set_metrics",
+    "higher_is_better",
+    "metric_label",
+    "scorer_packages",
 ]

@@ -16,6 +16,7 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 from PIL import Image
@@ -94,6 +95,7 @@ class ImageUnderTest:
 
 
 ConfiguredT = TypeVar("ConfiguredT", bound="Configured")
+CheckT = TypeVar("CheckT", bound="Check")
 
 
 class Configured:
@@ -104,6 +106,20 @@ class Configured:
     version: ClassVar[str]
     description: ClassVar[str]
     kind: ClassVar[str]  # how error messages name it: "check" or "metric"
+    # Whether a larger score is better. Compare, the gate and the reports read the direction
+    # from here (a pass rate is always higher-is-better).
+    higher_is_better: ClassVar[bool] = True
+    # Distributions whose installed version changes what this measures: two runs scored
+    # under different versions are INCOMPARABLE on it (t2iqa compare).
+    packages: ClassVar[tuple[str, ...]] = ()
+    # Options under which it runs offline on tiny random-weight models (`--scorers
+    # embedded`): plumbing checks, never a quality figure. Empty: it needs no weights.
+    embedded_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    # The gate's default: a regression is a drop beyond this tolerance, in the measure's
+    # units (a pass rate as a fraction: 0.02 = two points; a score in its own unit).
+    gate_tolerance: ClassVar[float] = 0.02
+    # False: compare reports it but a change never fails the gate.
+    gated: ClassVar[bool] = True
 
     @dataclass(frozen=True)
     class Config:
@@ -125,6 +141,13 @@ class Check(Configured, ABC):
     """Base class of per-image checks. Subclasses set ``name``, ``version``, ``Config``."""
 
     kind = "check"
+    # Which measure the gate judges by default: "pass_rate" or "score" (the mean score).
+    gate_measure: ClassVar[str] = "pass_rate"
+    # In `t2iqa check`, whether a failure fails the image (False: a warning), unless a
+    # policy names the blocking checks.
+    blocking: ClassVar[bool] = True
+    # The unit of ``score``, for people reading tables.
+    score_unit: ClassVar[str] = "[0, 1]"
 
     def config_hash(self) -> str:
         return stable_hash({"check": self.name, "version": self.version, **self.config_dict()})
@@ -136,10 +159,12 @@ class Check(Configured, ABC):
         """Whether the prompt asks anything this check can judge."""
         return True
 
-    def bind(self, prompts: Sequence[PromptSpec]) -> None:
-        """Told every prompt of the run (or QA batch) before judging; checks that rank an
-        image's prompt among the others (CLIP R-precision) keep them."""
-        return None
+    def bind(self: CheckT, prompts: Sequence[PromptSpec]) -> CheckT:
+        """This check told every prompt of the run (or QA batch) before judging, as a new
+        object: checks that rank an image's prompt among the others (CLIP R-precision)
+        override it and keep them on the copy. The check itself is never changed, so one
+        instance can serve several runs or threads."""
+        return self
 
     @abstractmethod
     def check(self, item: ImageUnderTest) -> CheckResult: ...
@@ -196,6 +221,12 @@ class SetMetric(Configured, ABC):
     """Base class of set-level metrics: states declared in ``reset``, then update/compute."""
 
     kind = "metric"
+    higher_is_better = False  # distances to a reference set
+    # Details that must match for two values to be comparable (reference set, feature
+    # extractor, how images were resized for it, estimator settings).
+    comparable_details: ClassVar[tuple[str, ...]] = ()
+    # The detail naming the feature model, shown beside the value.
+    extractor_detail: ClassVar[str] = "feature_extractor"
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)

@@ -18,6 +18,7 @@ reuses them.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -25,13 +26,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import torch
 
 from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
 from t2iqa.core.devices import pick_device
-from t2iqa.core.errors import T2IQAError
+from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult, stable_hash
 
@@ -42,10 +44,6 @@ EMBEDDED_CLIP_CONFIG = {
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
 }
 EMBEDDED_CLIP_NAME = "t2iqa-embedded-clip"
-
-
-class ClipUnavailable(RuntimeError):
-    """CLIP weights or code are missing here; the message says how to provide them."""
 
 
 @contextmanager
@@ -126,25 +124,23 @@ class ClipScorer:
 def load_clip(
     model: str, pretrained: str | None, checkpoint: str | None, cache_dir: str | None, device: str
 ) -> ClipScorer:
-    """Load once per process and settings; every failure is a ClipUnavailable saying why."""
+    """Load once per process and settings; every failure is a Unavailable saying why."""
     try:
         import open_clip
     except ImportError as exc:
-        raise ClipUnavailable(
-            "open-clip-torch is not installed: pip install open-clip-torch"
-        ) from exc
+        raise Unavailable("open-clip-torch is not installed: pip install open-clip-torch") from exc
     try:
         dev = pick_device(device, "clip_alignment.device")
     except T2IQAError as exc:
-        raise ClipUnavailable(str(exc)) from exc
+        raise Unavailable(str(exc)) from exc
     source = checkpoint or pretrained
     if model == EMBEDDED_CLIP:
         model, weights = register_embedded_clip()
         source = str(weights)
     elif checkpoint and not Path(checkpoint).is_file():
-        raise ClipUnavailable(f"CLIP checkpoint {checkpoint} does not exist")
+        raise Unavailable(f"CLIP checkpoint {checkpoint} does not exist")
     if model not in open_clip.list_models():
-        raise ClipUnavailable(
+        raise Unavailable(
             f"open_clip has no architecture {model!r}; see open_clip.list_models() "
             "(e.g. ViT-L-14, ViT-B-32, ViT-H-14)"
         )
@@ -157,7 +153,7 @@ def load_clip(
             )
             tokenizer = open_clip.get_tokenizer(model)
     except Exception as exc:  # hub offline, weights not cached, bad file: say which
-        raise ClipUnavailable(
+        raise Unavailable(
             f"cannot load CLIP {model}/{source}: {brief(exc)}. With "
             "no network, download the weights once elsewhere into open_clip's cache (or "
             "--check-option clip_alignment.cache_dir=DIR), or pass a local file with "
@@ -176,6 +172,13 @@ class ClipAlignmentCheck(Check):
     name = "clip_alignment"
     version = "1"
     description = "CLIPScore and rank of the image's own prompt among the suite's prompts"
+    packages = ("open-clip-torch",)
+    embedded_options = MappingProxyType({"model": EMBEDDED_CLIP})
+    score_unit = "CLIPScore (0-100)"
+    # CLIPScore moves by a few tenths between seeds of the same model: the gate judges its
+    # mean with half a point of slack, not the rank verdict.
+    gate_measure = "score"
+    gate_tolerance = 0.5
 
     @dataclass(frozen=True)
     class Config:
@@ -191,9 +194,11 @@ class ClipAlignmentCheck(Check):
         super().__init__(config)
         self.candidates: list[str] = []
 
-    def bind(self, prompts: Sequence[PromptSpec]) -> None:
-        """The prompts an image's own prompt is ranked against (the suite, or the batch)."""
-        self.candidates = list(dict.fromkeys(p.prompt for p in prompts))
+    def bind(self, prompts: Sequence[PromptSpec]) -> ClipAlignmentCheck:
+        """A copy that ranks an image's own prompt against these (the suite, or the batch)."""
+        bound = copy.copy(self)
+        bound.candidates = list(dict.fromkeys(p.prompt for p in prompts))
+        return bound
 
     def config_hash(self) -> str:
         # The rank depends on the candidate prompts, so they are part of the cache key.
@@ -209,7 +214,7 @@ class ClipAlignmentCheck(Check):
     def check_batch(self, items: Sequence[ImageUnderTest]) -> list[CheckResult]:
         try:
             scorer = self.scorer()
-        except ClipUnavailable as exc:
+        except Unavailable as exc:
             return [self.result(UNAVAILABLE, None, None, str(exc)) for _ in items]
         images = scorer.embed_images(items, self.config.batch_size)
         prompts = [it.spec.prompt for it in items]

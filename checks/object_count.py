@@ -22,6 +22,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -30,17 +31,13 @@ from PIL import Image
 
 from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
 from t2iqa.core.devices import pick_device
-from t2iqa.core.errors import T2IQAError
+from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 
 DEFAULT_OWL = "google/owlv2-base-patch16-ensemble"
 EMBEDDED_DETECTOR = "embedded"
 QUERY_TEMPLATE = "a photo of a {}"
-
-
-class DetectorUnavailable(RuntimeError):
-    """The detector cannot load here; the message says how to provide it."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +160,7 @@ class YoloDetector:
     def detect(self, image: Image.Image, nouns: Sequence[str], floor: float) -> list[Detection]:
         unknown = [n for n in nouns if n not in self.names]
         if unknown:
-            raise DetectorUnavailable(
+            raise Unavailable(
                 f"YOLO model {self.key} has no class {unknown}; use the open-vocabulary "
                 "backend (backend=owl)"
             )
@@ -217,18 +214,16 @@ def load_detector(backend: str, model: str, device: str) -> OwlDetector | YoloDe
     try:
         dev = pick_device(device, "object_count.device")
     except T2IQAError as exc:
-        raise DetectorUnavailable(str(exc)) from exc
+        raise Unavailable(str(exc)) from exc
     if backend == "yolo":
         try:
             from ultralytics import YOLO
         except ImportError as exc:
-            raise DetectorUnavailable(
-                "backend=yolo needs ultralytics: pip install ultralytics"
-            ) from exc
+            raise Unavailable("backend=yolo needs ultralytics: pip install ultralytics") from exc
         try:
             return YoloDetector(YOLO(model), model)
         except Exception as exc:
-            raise DetectorUnavailable(f"cannot load YOLO model {model}: {exc}") from exc
+            raise Unavailable(f"cannot load YOLO model {model}: {exc}") from exc
     from transformers import AutoProcessor, Owlv2ForObjectDetection, OwlViTForObjectDetection
 
     from t2iqa.core.paths import default_cache_dir
@@ -245,7 +240,7 @@ def load_detector(backend: str, model: str, device: str) -> OwlDetector | YoloDe
             net = cls.from_pretrained(source).to(dev).eval()
             processor = AutoProcessor.from_pretrained(source)
     except Exception as exc:  # offline and not cached, unknown id, not a detector folder
-        raise DetectorUnavailable(
+        raise Unavailable(
             f"cannot load detector {model}: {brief(exc)}. With no "
             "network, download it once elsewhere (huggingface-cli download "
             f"{DEFAULT_OWL} --local-dir DIR) and pass object_count.model=DIR"
@@ -260,6 +255,8 @@ class ObjectCountCheck(Check):
     name = "object_count"
     version = "1"
     description = "counts of the objects the prompt asks for, with an object detector"
+    packages = ("transformers",)
+    embedded_options = MappingProxyType({"model": "embedded"})
     not_applicable_reason = "the prompt asks for no counted objects"
 
     @dataclass(frozen=True)
@@ -288,7 +285,7 @@ class ObjectCountCheck(Check):
             detector = load_detector(cfg.backend, cfg.model, cfg.device)
             nouns = list(item.spec.expect.counts)
             detections = detector.detect(item.image, nouns, max(0.0, cfg.min_score - cfg.margin))
-        except DetectorUnavailable as exc:
+        except Unavailable as exc:
             return self.result(UNAVAILABLE, None, None, str(exc))
         return self.judge(item.spec.expect.counts, detections, detector.key)
 

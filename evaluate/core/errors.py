@@ -26,3 +26,10 @@ class ModelLoadError(T2IQAError):
 
 class StoreError(T2IQAError):
     """A store path that cannot be used (unwritable, not a t2iqa store, newer schema)."""
+
+
+class Unavailable(RuntimeError):
+    """A check or metric that cannot run here: weights, a package or a reference set is
+    missing, or a device is absent. It reports ``unavailable`` with this message, which says
+    what to install or pass, and never invents a score. Not a T2IQAError: the rest of a run
+    or batch goes on without it."""

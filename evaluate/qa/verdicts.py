@@ -28,9 +28,6 @@ from t2iqa.core.results import ERROR, UNAVAILABLE, CheckResult
 from t2iqa.suites.files import parse_prompt_entry, read_yaml
 
 PASS, FAIL, INPUT_ERROR = "pass", "fail", "error"
-# Checks that warn rather than block unless a policy says otherwise: OCR reads letters into
-# some textures, so unasked-for text is worth a look but not an automatic rejection.
-WARN_ONLY_BY_DEFAULT = ("unexpected_text",)
 POLICY_KEYS = {"checks", "blocking", "options", "allow_unavailable"}
 
 
@@ -49,7 +46,10 @@ class Policy:
     def blocks(self, check: str) -> bool:
         if self.blocking is not None:
             return check in self.blocking
-        return check not in WARN_ONLY_BY_DEFAULT
+        # Unless the policy names them, each check says whether it blocks (a warn-only one
+        # is worth a look, not an automatic rejection).
+        cls = REGISTRY.get(check)
+        return cls is None or cls.blocking
 
     def build(self) -> list[Check]:
         return build_checks(self.check_names(), self.options)
@@ -355,10 +355,7 @@ def _init_worker(policy: Policy, threads: int, specs: list[PromptSpec]) -> None:
 
 def build_bound(policy: Policy, specs: Sequence[PromptSpec]) -> list[Check]:
     """The policy's checks, told every prompt of the batch."""
-    checks = policy.build()
-    for check in checks:
-        check.bind(specs)
-    return checks
+    return [check.bind(specs) for check in policy.build()]
 
 
 def _check_batch_in_worker(entries: list[QAEntry]) -> list[QAVerdict]:

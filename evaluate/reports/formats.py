@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from t2iqa.checks import metric_label
 from t2iqa.compare.comparison import (
     IMPROVED,
     INCOMPARABLE,
@@ -115,8 +116,8 @@ CELL_HEADER = ["check", "category", "measure", "baseline", "candidate", "differe
 def set_metric_row(s: SetMetricComparison) -> list[str]:
     """metric, baseline, candidate, difference, tolerance, verdict, note of one set metric."""
     return [
-        s.metric, fmt_set(s.baseline), fmt_set(s.candidate), fmt_set_difference(s),
-        f"±{s.tolerance:.3g}", verdict_label(s), s.note,
+        metric_label(s.metric), fmt_set(s.baseline), fmt_set(s.candidate),
+        fmt_set_difference(s), f"±{s.tolerance:.3g}", verdict_label(s), s.note,
     ]  # fmt: skip
 
 
@@ -229,9 +230,7 @@ def print_comparison(console: Console, cmp: Comparison) -> None:
         if extra:
             console.print(f"note: {cell.check} / {cell.category}: {'; '.join(extra)}")
     if cmp.set_metrics:
-        sets = Table(
-            title="set metrics (lower is better)", title_justify="left", box=box.SIMPLE_HEAD
-        )
+        sets = Table(title="set metrics", title_justify="left", box=box.SIMPLE_HEAD)
         for col in ("metric", "baseline", "candidate", "difference", "tol.", "verdict", "note"):
             sets.add_column(col, overflow="fold")
         for s in cmp.set_metrics:
@@ -283,9 +282,9 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
 
 def set_metric_board_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the leaderboard's set metrics: each run's value and interval."""
-    header = ["metric (lower is better)", *[r.label for r in board.runs]]
+    header = ["metric", *[r.label for r in board.runs]]
     rows = [
-        [metric, *[fmt_set(results.get(r.label)) for r in board.runs]]
+        [metric_label(metric), *[fmt_set(results.get(r.label)) for r in board.runs]]
         for metric, results in sorted(board.set_metrics.items())
     ]
     return header, rows
@@ -352,11 +351,11 @@ def comparison_markdown(cmp: Comparison) -> str:
     if hidden:
         lines += ["", f"{hidden} per-category results unchanged and not shown."]
     if cmp.set_metrics:
-        lines += ["", "**Set metrics** (lower is better)", ""]
+        lines += ["", "**Set metrics**", ""]
         lines += _md_table(
             ["metric", "baseline", "candidate", "difference", "verdict"],
-            [[s.metric, fmt_set(s.baseline), fmt_set(s.candidate), fmt_set_difference(s),
-              verdict_label(s)] for s in cmp.set_metrics],
+            [[metric_label(s.metric), fmt_set(s.baseline), fmt_set(s.candidate),
+              fmt_set_difference(s), verdict_label(s)] for s in cmp.set_metrics],
         )  # fmt: skip
     if cmp.changes:
         lines += ["", _md(changes_summary(cmp)) + "."]
@@ -555,7 +554,7 @@ def comparison_html(cmp: Comparison) -> str:
         )
     )  # fmt: skip
     if cmp.set_metrics:
-        out.append("<h2>Set metrics (lower is better)</h2>")
+        out.append("<h2>Set metrics</h2>")
         out.append(
             _html_table(
                 ["metric", "baseline", "candidate", "difference", "tolerance", "verdict", "note"],
@@ -637,7 +636,7 @@ def leaderboard_html(board: Leaderboard) -> str:
         rows_best = [([k, *v], "") for k, v in best.items()]
         out.append(_html_table(["category", "won outright", "tied"], rows_best))
     if board.set_metrics:
-        out.append("<h2>Set metrics (lower is better)</h2>")
+        out.append("<h2>Set metrics</h2>")
         header, rows = set_metric_board_rows(board)
         out.append(_html_table(header, [(row, "") for row in rows]))
     out.append("<h2>Provenance</h2>")

@@ -17,8 +17,7 @@ from PIL import Image
 
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
-from t2iqa.checks.distribution import MetricUnavailable
-from t2iqa.core.errors import T2IQAError
+from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.results import stable_hash
 from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
 from t2iqa.generation.sources import (
@@ -184,9 +183,8 @@ def execute_run(
     """Run (or resume) ``config`` into ``store``. Input errors raise T2IQAError before any work."""
     reporter = reporter or Reporter()
     suite = load_suite(config.suite).limited(config.limit)
-    checks = build_checks(config.checks, config.check_options)
-    for check in checks:  # before their config hashes are recorded with the run
-        check.bind(suite.prompts)
+    # Bound before their config hashes are recorded with the run.
+    checks = [c.bind(suite.prompts) for c in build_checks(config.checks, config.check_options)]
     set_metrics = build_set_metrics(config.set_metrics, config.set_options)
     if not config.seeds:
         raise T2IQAError("no seeds: pass --seeds 1 or more")
@@ -352,14 +350,14 @@ def _compute_set_metrics(
         for metric, key in list(live):
             try:
                 metric.update(items)
-            except MetricUnavailable as exc:
+            except Unavailable as exc:
                 live.remove((metric, key))
                 _warn(outcome, reporter, f"{metric.name}: {exc}")
         reporter.advance(len(items))
     for metric, key in live:
         try:
             result = metric.compute()
-        except MetricUnavailable as exc:
+        except Unavailable as exc:
             _warn(outcome, reporter, f"{metric.name}: {exc}")
             continue
         result.details.update(config_hash=key, images=fingerprint, config=metric.config_dict())

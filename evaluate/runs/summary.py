@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from t2iqa.checks import metric_label
 from t2iqa.core.results import ERROR, SetResult
 from t2iqa.generation.embedded import PLUMBING_NOTE
 from t2iqa.store.db import Store
@@ -99,7 +100,7 @@ def summary_table(rows: list[dict[str, Any]], title: str) -> Table:
 
 
 def set_metric_table(results: list[SetResult]) -> Table:
-    table = Table(title="set metrics (lower is better)", title_justify="left")
+    table = Table(title="set metrics", title_justify="left")
     for col in ("metric", "value", "95% interval", "N", "reference", "note"):
         table.add_column(col, overflow="fold")
     for r in results:
@@ -109,7 +110,7 @@ def set_metric_table(results: list[SetResult]) -> Table:
         if mode:
             note = f"resize {mode}, {r.details.get('feature_extractor')}. {note}"
         ref = f"{r.details.get('reference')} (N={r.details.get('reference_n')})"
-        table.add_row(r.metric, f"{r.value:.4g}", ci, str(r.n), ref, note)
+        table.add_row(metric_label(r.metric), f"{r.value:.4g}", ci, str(r.n), ref, note)
     return table
 
 

@@ -46,8 +46,7 @@ def test_clip_score_matches_torchmetrics_formula() -> None:
 
 def test_rank_among_the_suite_prompts() -> None:
     prompts = ["a red apple", "a blue car", "a dog on grass"]
-    check = embedded()
-    check.bind([spec(f"p{k}", p) for k, p in enumerate(prompts)])
+    check = embedded().bind([spec(f"p{k}", p) for k, p in enumerate(prompts)])
     items = [item(k, p) for k, p in enumerate(prompts)]
     results = run_check(check, items)
     scorer = check.scorer()
@@ -63,8 +62,20 @@ def test_rank_among_the_suite_prompts() -> None:
 def test_binding_changes_the_cache_key() -> None:
     check = embedded()
     before = check.config_hash()
-    check.bind([spec("a", "x"), spec("b", "y")])
-    assert check.config_hash() != before
+    bound = check.bind([spec("a", "x"), spec("b", "y")])
+    assert bound.config_hash() != before
+
+
+def test_binding_returns_a_copy_and_leaves_the_check_alone() -> None:
+    """One check object can serve several runs: binding never changes it, so its config
+    hash does not depend on which run bound it last (the dashboard needs no lock)."""
+    check = embedded()
+    before = check.config_hash()
+    first = check.bind([spec("a", "x"), spec("b", "y")])
+    second = check.bind([spec("c", "z"), spec("d", "w")])
+    assert check.config_hash() == before and check.candidates == []
+    assert first.candidates == ["x", "y"] and second.candidates == ["z", "w"]
+    assert first.config_hash() == check.bind([spec("a", "x"), spec("b", "y")]).config_hash()
 
 
 def test_no_candidates_uses_threshold_or_only_scores() -> None:

@@ -18,7 +18,6 @@ from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.distribution import (
     FeatureExtractor,
     FeatureSpool,
-    MetricUnavailable,
     Reference,
     clean_resize,
     cmmd,
@@ -26,7 +25,7 @@ from t2iqa.checks.distribution import (
     kid,
     load_reference_npz,
 )
-from t2iqa.core.errors import T2IQAError
+from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.expectations import Expectations
 from t2iqa.core.prompts import PromptSpec
 
@@ -109,7 +108,7 @@ def test_reference_npz_round_trip(tmp_path: Path, features: tuple[np.ndarray, np
     ref = load_reference_npz(tmp_path / "ref.npz")
     assert ref.n == 300 and ref.features is not None
     (tmp_path / "bad.npz").write_bytes(b"nope")
-    with pytest.raises(MetricUnavailable, match="not a reference statistics file"):
+    with pytest.raises(Unavailable, match="not a reference statistics file"):
         load_reference_npz(tmp_path / "bad.npz")
 
 
@@ -192,8 +191,8 @@ def test_set_metric_problems_are_clear(reference_folder: Path) -> None:
         build_set_metrics(["fid"], {"fid": {"refs": "x"}})
     [fid] = build_set_metrics(["fid"], {"fid": {"feature_extractor": "embedded"}})
     fid.update(items(3, 0))
-    with pytest.raises(MetricUnavailable, match="needs a reference"):
+    with pytest.raises(Unavailable, match="needs a reference"):
         fid.compute()
     [inception] = build_set_metrics(["fid"], {"fid": {"reference": str(reference_folder)}})
-    with pytest.raises(MetricUnavailable, match="inception_weights=PATH"):
+    with pytest.raises(Unavailable, match="inception_weights=PATH"):
         inception.update(items(2, 0))  # standard weights not downloadable here
