@@ -50,7 +50,7 @@ def bare_in_process(folder: Path, suite: str, seeds: int, steps: int) -> float:
 
 
 def harness_in_process(suite: str, seeds: int, steps: int) -> float:
-    from t2iqa.generation.sources import GenerationSettings
+    from t2iqa.generation.base import GenerationSettings
     from t2iqa.runs.runner import RunConfig, execute_run
     from t2iqa.store.db import Store
 

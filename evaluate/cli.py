@@ -208,7 +208,7 @@ def run(
     store: StoreOption = Path(DEFAULT_STORE),
 ) -> None:
     """Generate (or import) a suite's images, score them, store everything, print a summary."""
-    from t2iqa.generation.sources import GenerationSettings
+    from t2iqa.generation.base import GenerationSettings
     from t2iqa.runs.runner import RunConfig, RunInterrupted, execute_run
     from t2iqa.runs.summary import error_rows, print_summary
     from t2iqa.store.db import Store

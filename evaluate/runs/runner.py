@@ -18,17 +18,17 @@ from PIL import Image
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
 from t2iqa.core.errors import T2IQAError, Unavailable
+from t2iqa.core.images import read_image_file
 from t2iqa.core.results import stable_hash
-from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
-from t2iqa.generation.sources import (
-    DiffusersSource,
-    FolderSource,
+from t2iqa.generation import source_for
+from t2iqa.generation.base import (
     GeneratedImage,
     GenerationRequest,
     GenerationSettings,
     ImageSource,
     generate_with_backoff,
 )
+from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
 from t2iqa.runs import provenance
 from t2iqa.store.db import ImageRecord, Store
 from t2iqa.suites.files import Suite, load_suite
@@ -122,17 +122,10 @@ class Reporter:
     def done(self) -> None: ...
 
 
-def make_source(config: RunConfig) -> ImageSource:
-    if config.images_dir:
-        manifest = Path(config.manifest) if config.manifest else None
-        return FolderSource(Path(config.images_dir), manifest, config.model)
-    return DiffusersSource(config.model, config.settings)
-
-
 def load_image(store: Store, file: str) -> Image.Image:
-    with Image.open(store.root / file) as img:
-        img.load()
-        return img.convert("RGB")
+    """A stored image's pixels, through the one decoder every path uses (``t2iqa check``
+    too): EXIF rotation, alpha on white and 16-bit scaling are applied alike."""
+    return read_image_file(store.root / file).image
 
 
 def check_flags(generation: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +181,7 @@ def execute_run(
     set_metrics = build_set_metrics(config.set_metrics, config.set_options)
     if not config.seeds:
         raise T2IQAError("no seeds: pass --seeds 1 or more")
-    source = source or make_source(config)
+    source = source or source_for(config)
     requests = source.plan(suite, config.seeds)
     run_id = run_id or default_run_id(config, suite)
     done = store.done_keys(run_id)
@@ -243,7 +236,7 @@ def _generate_missing(
     outcome.skipped = len(requests) - len(todo)
     if not todo:
         return
-    reporter.stage("generating" if isinstance(source, DiffusersSource) else "importing", len(todo))
+    reporter.stage(source.stage, len(todo))
     expected_size = source.expected_size()
 
     def keep(images: list[GeneratedImage]) -> None:

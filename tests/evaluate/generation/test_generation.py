@@ -11,17 +11,15 @@ import torch
 from PIL import Image
 
 from t2iqa.core.errors import ModelLoadError, T2IQAError
-from t2iqa.generation.sources import (
-    DiffusersSource,
-    FolderSource,
+from t2iqa.generation.base import (
     GeneratedImage,
     GenerationRequest,
     GenerationSettings,
     ImageSource,
-    explain_load_error,
     generate_with_backoff,
-    read_manifest,
 )
+from t2iqa.generation.diffusers_source import DiffusersSource, explain_load_error
+from t2iqa.generation.folder_source import FolderSource, read_manifest
 from t2iqa.suites.files import Suite, load_suite
 
 SETTINGS = GenerationSettings(steps=3, guidance=5.0)
@@ -166,7 +164,8 @@ def test_out_of_memory_halves_the_batch_and_says_so() -> None:
 
 
 def save_image(path: Path, color: tuple[int, int, int], fmt: str = "PNG") -> None:
-    Image.new("RGB", (32, 24), color).save(path, format=fmt)
+    # 48x36: imports obey `t2iqa check`'s limits (at least 32 px a side), so not 32x24.
+    Image.new("RGB", (48, 36), color).save(path, format=fmt)
 
 
 def test_folder_import_by_manifest_keeps_original_bytes(tmp_path: Path) -> None:
@@ -183,7 +182,7 @@ def test_folder_import_by_manifest_keeps_original_bytes(tmp_path: Path) -> None:
     assert [r.key for r in plan] == [(a, 0), (a, 1), (b, 7)]
     images = source.generate(plan)
     assert images[0].data == (tmp_path / "one.jpg").read_bytes()
-    assert (images[0].suffix, images[0].width, images[0].height) == (".jpg", 32, 24)
+    assert (images[0].suffix, images[0].width, images[0].height) == (".jpg", 48, 36)
     assert source.describe()["model"] == "midjourney-v7"
 
 
@@ -226,3 +225,12 @@ def test_folder_import_rejects_unreadable_files_and_empty_folders(tmp_path: Path
         source.generate(source.plan(suite, [0]))
     with pytest.raises(T2IQAError, match="no such folder"):
         FolderSource(tmp_path / "nope", None, "x").plan(suite, [0])
+
+
+def test_folder_import_refuses_what_check_refuses(tmp_path: Path) -> None:
+    """One decoder and one set of limits: a 1x1 image `t2iqa check` rejects is not imported."""
+    suite = load_suite("smoke")
+    Image.new("RGB", (1, 1), (5, 5, 5)).save(tmp_path / f"{suite.prompts[0].id}.png")
+    source = FolderSource(tmp_path, None, "tool")
+    with pytest.raises(T2IQAError, match="too small to judge"):
+        source.generate(source.plan(suite, [0]))

@@ -16,7 +16,8 @@ from t2iqa.checks import REGISTRY
 from t2iqa.checks.image_sanity import ImageSanityCheck
 from t2iqa.cli import main
 from t2iqa.core.errors import ModelLoadError, T2IQAError
-from t2iqa.generation.sources import DiffusersSource, GenerationSettings
+from t2iqa.generation.base import GenerationSettings
+from t2iqa.generation.diffusers_source import DiffusersSource
 from t2iqa.runs.runner import RunConfig, RunInterrupted, default_run_id, execute_run
 from t2iqa.store.db import Store
 from t2iqa.suites.files import load_suite
@@ -165,8 +166,9 @@ def test_folder_import_run(tmp_path: Path, store_dir: Path) -> None:
     suite = load_suite("smoke")
     images = tmp_path / "mj"
     images.mkdir()
-    Image.new("RGB", (40, 30), (0, 0, 0)).save(images / f"{suite.prompts[0].id}.png")
-    Image.effect_noise((40, 30), 60).convert("RGB").save(images / f"{suite.prompts[1].id}.jpg")
+    # 48x36: imports obey `t2iqa check`'s limits (at least 32 px a side).
+    Image.new("RGB", (48, 36), (0, 0, 0)).save(images / f"{suite.prompts[0].id}.png")
+    Image.effect_noise((48, 36), 60).convert("RGB").save(images / f"{suite.prompts[1].id}.jpg")
     with Store(store_dir) as store:
         outcome = execute_run(
             RunConfig(

@@ -1,0 +1,177 @@
+"""What every image source shares: the settings that decide an image, a request for one
+(prompt, seed), the image that comes back, and the ``ImageSource`` interface.
+
+A source answers two questions: which (prompt, seed) images a run holds (``plan``), and the
+images for a batch of those requests (``generate``). An image depends only on (prompt, seed,
+settings): every image gets its own seeded CPU generator, so batch composition and device do
+not change the starting noise. A new backend (an HTTP API, ComfyUI) is one module with an
+``ImageSource`` subclass plus one line in ``t2iqa.generation.SOURCES``.
+"""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from PIL import Image
+
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.prompts import PromptSpec
+
+if TYPE_CHECKING:
+    from t2iqa.suites.files import Suite
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Everything besides prompt and seed that decides an image. ``None`` = pipeline default."""
+
+    steps: int | None = None
+    guidance: float | None = None
+    width: int | None = None
+    height: int | None = None
+    scheduler: str | None = None
+    negative_prompt: str | None = None  # a suite prompt's own negative prompt wins
+    dtype: str = "auto"
+    device: str = "auto"
+    batch_size: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def image_settings(self) -> dict[str, Any]:
+        """The settings that define the images. Batch size and device are how they are made
+        (recorded in provenance), so resuming on another GPU or batch size continues the run."""
+        d = self.to_dict()
+        d.pop("batch_size")
+        d.pop("device")
+        return d
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    spec: PromptSpec
+    seed: int
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.spec.id, self.seed)
+
+
+@dataclass
+class GeneratedImage:
+    request: GenerationRequest
+    data: bytes  # encoded file bytes, as stored
+    suffix: str  # ".png" for generated images; the original suffix for imported ones
+    width: int
+    height: int
+    seconds: float | None
+    flags: dict[str, Any] = field(default_factory=dict)
+
+
+class SourceConfig(Protocol):
+    """What a run tells its source (``t2iqa.runs.runner.RunConfig`` is one)."""
+
+    model: str
+    settings: GenerationSettings
+    images_dir: str | None
+    manifest: str | None
+
+
+class ImageSource(ABC):
+    """Where a run's images come from."""
+
+    name: ClassVar[str]  # its registry name
+    stage: ClassVar[str] = "generating"  # what the progress bar says it is doing
+
+    @classmethod
+    def from_config(cls, config: SourceConfig) -> ImageSource:
+        """The source a run with this config reads its images from. Registered sources
+        define it; one made by hand is passed to ``execute_run(source=...)`` instead."""
+        raise T2IQAError(f"image source {cls.__name__} cannot be built from a run's config")
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Identity of the source, saved with the run (model id, revision, fingerprint)."""
+
+    @abstractmethod
+    def plan(self, suite: Suite, seeds: Sequence[int]) -> list[GenerationRequest]:
+        """The (prompt, seed) images this run holds, in order."""
+
+    @abstractmethod
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GeneratedImage]:
+        """Images for one batch of requests, in the same order."""
+
+    def expected_size(self) -> tuple[int, int] | None:
+        return None
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Load what generation needs (model weights), raising a clear error if it cannot."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook; most sources hold nothing
+        """Release model memory (GPU) when the run is done."""
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """PNG bytes with no metadata, so the same pixels always give the same bytes and hash."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- OOM back-off
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def generate_with_backoff(
+    source: ImageSource,
+    requests: Sequence[GenerationRequest],
+    batch_size: int,
+    on_images: Callable[[list[GeneratedImage]], None],
+    warn: Callable[[str], None],
+) -> int:
+    """Generate ``requests`` in batches, halving the batch on out-of-memory and retrying.
+
+    Returns the batch size that worked, so the caller can keep using it. Raises T2IQAError
+    when even a batch of one does not fit.
+    """
+    i = 0
+    while i < len(requests):
+        batch = list(requests[i : i + batch_size])
+        try:
+            images = source.generate(batch)
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            _free_accelerator_memory()
+            if batch_size == 1:
+                raise T2IQAError(
+                    "out of memory even at batch size 1; try --dtype float16/bfloat16, smaller "
+                    "--width/--height, or a machine with more GPU memory"
+                ) from None
+            batch_size = max(1, batch_size // 2)
+            warn(f"out of memory at batch size {len(batch)}; retrying at batch size {batch_size}")
+            continue
+        on_images(images)
+        i += len(batch)
+    return batch_size
+
+
+def _free_accelerator_memory() -> None:
+    import gc
+
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

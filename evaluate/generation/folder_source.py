@@ -1,0 +1,171 @@
+"""Images made elsewhere (Midjourney, DALL-E, Imagen, Ideogram, Firefly, ...): a folder plus
+a manifest mapping files to prompt ids, imported with their original bytes and checked by the
+same decoder and limits as ``t2iqa check``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from t2iqa.core.errors import T2IQAError
+from t2iqa.core.images import IMAGE_SUFFIXES, ImageInputError, decode_image
+from t2iqa.generation.base import GeneratedImage, GenerationRequest, ImageSource, SourceConfig
+
+if TYPE_CHECKING:
+    from t2iqa.suites.files import Suite
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    where: str
+    file: Path
+    prompt_id: str
+    seed: int
+
+
+FILE_COLUMNS = ("file", "image", "path", "filename")
+ID_COLUMNS = ("prompt_id", "id")
+
+
+def read_manifest(images_dir: Path, manifest: Path | None, suite: Suite) -> list[ManifestRow]:
+    """Map image files to prompt ids.
+
+    With a manifest (CSV or JSONL: ``file``, ``prompt_id``, optional ``seed``), its rows. Without
+    one, file names: ``<prompt_id>.png`` or ``<prompt_id>__<seed>.png``. Seeds not given are
+    numbered 0, 1, ... per prompt in file order.
+    """
+    if not images_dir.is_dir():
+        raise T2IQAError(f"--images {images_dir}: no such folder")
+    if manifest is None:
+        for candidate in ("manifest.csv", "manifest.jsonl"):
+            if (images_dir / candidate).is_file():
+                manifest = images_dir / candidate
+    raw: list[tuple[str, str, str, Any]] = []  # where, file, prompt id, seed
+    if manifest is None:
+        for f in sorted(images_dir.iterdir()):
+            if f.suffix.lower() in IMAGE_SUFFIXES:
+                stem, _, seed = f.stem.partition("__")
+                raw.append((f.name, f.name, stem, seed or None))
+    elif manifest.suffix.lower() == ".jsonl":
+        for n, line in enumerate(manifest.read_text(encoding="utf-8-sig").splitlines(), 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise T2IQAError(f"{manifest} line {n}: invalid JSON ({exc.msg})") from None
+                raw.append(_manifest_fields(row, f"{manifest.name} line {n}"))
+    else:
+        text = manifest.read_text(encoding="utf-8-sig")
+        reader = csv.DictReader(
+            io.StringIO(text), delimiter="\t" if manifest.suffix == ".tsv" else ","
+        )
+        for n, row in enumerate(reader, start=2):
+            raw.append(_manifest_fields(row, f"{manifest.name} row {n}"))
+    if not raw:
+        raise T2IQAError(
+            f"no images found in {images_dir}: add a manifest.csv (file,prompt_id[,seed]) or "
+            "name files <prompt_id>.png"
+        )
+    known = suite.by_id()
+    problems: list[str] = []
+    rows: list[ManifestRow] = []
+    next_seed: dict[str, int] = {}
+    seen: dict[tuple[str, int], str] = {}
+    for where, file, pid, seed in raw:
+        path = (images_dir / file) if not Path(file).is_absolute() else Path(file)
+        if pid not in known:
+            problems.append(f"{where}: prompt id {pid!r} is not in suite {suite.name!r}")
+            continue
+        if not path.is_file():
+            problems.append(f"{where}: no such file {path}")
+            continue
+        if seed in (None, ""):
+            seed_value = next_seed.get(pid, 0)
+        else:
+            try:
+                seed_value = int(seed)
+            except (TypeError, ValueError):
+                problems.append(f"{where}: seed must be a whole number, got {seed!r}")
+                continue
+        next_seed[pid] = max(next_seed.get(pid, 0), seed_value + 1)
+        if (pid, seed_value) in seen:
+            first = seen[(pid, seed_value)]
+            problems.append(f"{where}: prompt {pid!r} seed {seed_value} already given by {first}")
+            continue
+        seen[(pid, seed_value)] = where
+        rows.append(ManifestRow(where, path, pid, seed_value))
+    if problems:
+        shown = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise T2IQAError(f"{len(problems)} problem(s) importing {images_dir}:\n{shown}{more}")
+    return rows
+
+
+def _manifest_fields(row: Any, where: str) -> tuple[str, str, str, Any]:
+    if not isinstance(row, dict):
+        raise T2IQAError(f"{where}: expected an object with file and prompt_id")
+    lower = {str(k).strip().lower(): v for k, v in row.items()}
+    file = next((lower[c] for c in FILE_COLUMNS if lower.get(c)), None)
+    pid = next((lower[c] for c in ID_COLUMNS if lower.get(c)), None)
+    if not file or not pid:
+        raise T2IQAError(f"{where}: needs a file column ({'/'.join(FILE_COLUMNS)}) and a prompt_id")
+    return where, str(file), str(pid), lower.get("seed")
+
+
+class FolderSource(ImageSource):
+    """Images made elsewhere, imported with their original bytes (a JPEG stays a JPEG)."""
+
+    name = "folder"
+    stage = "importing"
+
+    @classmethod
+    def from_config(cls, config: SourceConfig) -> FolderSource:
+        if not config.images_dir:
+            raise T2IQAError("a folder import needs --images DIR")
+        manifest = Path(config.manifest) if config.manifest else None
+        return cls(Path(config.images_dir), manifest, config.model)
+
+    def __init__(self, images_dir: Path, manifest: Path | None, label: str) -> None:
+        self.images_dir = images_dir
+        self.manifest = manifest
+        self.label = label
+        self._rows: dict[tuple[str, int], ManifestRow] = {}
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "folder",
+            "model": self.label,
+            "images_dir": str(self.images_dir.resolve()),
+            "manifest": str(self.manifest) if self.manifest else None,
+        }
+
+    def plan(self, suite: Suite, seeds: Sequence[int]) -> list[GenerationRequest]:
+        rows = read_manifest(self.images_dir, self.manifest, suite)
+        by_id = suite.by_id()
+        self._rows = {(r.prompt_id, r.seed): r for r in rows}
+        return [GenerationRequest(by_id[r.prompt_id], r.seed) for r in rows]
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[GeneratedImage]:
+        out = []
+        for req in requests:
+            row = self._rows[req.key]
+            data = row.file.read_bytes()
+            # The decoder and limits of `t2iqa check`, so an imported file is judged on the
+            # same pixels (EXIF rotation, alpha on white, 16-bit scaling) as a checked one.
+            try:
+                width, height = decode_image(data).image.size
+            except ImageInputError as exc:
+                reason = str(exc).removeprefix("image: ")
+                raise T2IQAError(
+                    f"{row.where}: {row.file} is not a readable image: {reason}"
+                ) from None
+            flags = {"source_file": row.file.name}
+            out.append(
+                GeneratedImage(req, data, row.file.suffix.lower(), width, height, None, flags)
+            )
+        return out
