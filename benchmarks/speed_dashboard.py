@@ -70,7 +70,7 @@ def ensure_store(root: Path, runs: int, seeds: int) -> int:
     if not (root / "t2iqa.sqlite").is_file():
         write_store([str(root), "--runs", str(runs), "--seeds", str(seeds), "--side", "256"])
     with Store(root, read_only=True) as store:
-        return int(store.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0])
+        return sum(count for count, _ in store.image_totals().values())
 
 
 def apptest_times(root: Path) -> dict[str, tuple[float, float]]:

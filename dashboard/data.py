@@ -58,12 +58,7 @@ def store_problem(root: Path) -> str | None:
 def runs_frame(root: Path) -> pd.DataFrame:
     """One row per run: what it is, how far it got, how big it is."""
     with Store(root, read_only=True) as store:
-        totals = {
-            run_id: (count, pixels)
-            for run_id, count, pixels in store.conn.execute(
-                "SELECT run_id, COUNT(*), SUM(width * height) FROM images GROUP BY run_id"
-            )
-        }
+        totals = store.image_totals()
         rows = []
         for r in store.list_runs():
             done, pixels = totals.get(r.run_id, (0, 0))

@@ -128,24 +128,6 @@ def parse_check_options(options: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def embedded_scorer_options(
-    check_options: dict[str, dict[str, Any]],
-    set_options: dict[str, dict[str, Any]],
-    metrics: tuple[str, ...],
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """--scorers embedded: the tiny random-weight scorer models each check and metric names
-    on its class (``embedded_options``); options the user gives win."""
-    from t2iqa.checks import REGISTRY, SET_METRICS
-
-    embedded = {n: dict(REGISTRY[n].embedded_options) for n in REGISTRY}
-    checks = {k: {**v, **check_options.get(k, {})} for k, v in embedded.items() if v}
-    checks.update({k: v for k, v in check_options.items() if k not in checks})
-    sets = {m: {**SET_METRICS[m].embedded_options, **set_options.get(m, {})}
-            for m in metrics if m in SET_METRICS}  # fmt: skip
-    sets.update({k: v for k, v in set_options.items() if k not in sets})
-    return checks, sets
-
-
 @app.command()
 def run(
     suite: Annotated[
@@ -208,10 +190,10 @@ def run(
     store: StoreOption = Path(DEFAULT_STORE),
 ) -> None:
     """Generate (or import) a suite's images, score them, store everything, print a summary."""
+    from t2iqa import api
     from t2iqa.generation.base import GenerationSettings
-    from t2iqa.runs.runner import RunConfig, RunInterrupted, execute_run
+    from t2iqa.runs.runner import RunInterrupted
     from t2iqa.runs.summary import error_rows, print_summary
-    from t2iqa.store.db import Store
 
     if limit is not None and limit < 1:
         fail("--limit must be 1 or more")
@@ -219,40 +201,28 @@ def run(
         fail("--batch-size must be 1 or more")
     if scorers not in ("default", "embedded"):
         fail(f"--scorers must be 'default' or 'embedded', not {scorers!r}")
-    check_options = parse_check_options(check_option or [])
-    set_options = parse_check_options(set_option or [])
-    metrics = tuple(set_metric or ())
-    if scorers == "embedded":
-        check_options, set_options = embedded_scorer_options(check_options, set_options, metrics)
     settings = GenerationSettings(
         steps=steps, guidance=guidance, width=width, height=height, scheduler=scheduler,
         negative_prompt=negative_prompt, dtype=dtype, device=device, batch_size=batch_size,
     )  # fmt: skip
-    config = RunConfig(
-        suite=suite,
-        model=model,
-        seeds=parse_seeds(seeds),
-        settings=settings,
-        checks=tuple(check) if check else None,
-        check_options=check_options,
-        limit=limit,
-        images_dir=str(images) if images else None,
-        manifest=str(manifest) if manifest else None,
-        set_metrics=metrics,
-        set_options=set_options,
-    )
-    with Store(store) as st:
-        reporter = RichReporter()
-        try:
-            outcome = execute_run(config, st, reporter, run_id=run_id)
-        except RunInterrupted as stop:
-            err_console.print(
-                f"[yellow]interrupted:[/] run {stop.run_id} keeps its {stop.images_kept} "
-                "finished images; run the same command again to resume."
-            )
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        print_summary(console, st, outcome)
-        failed = bool(outcome.failures or error_rows(st, outcome.run_id))
+    try:
+        result = api.run(
+            suite, model, seeds=parse_seeds(seeds), store=store, checks=check,
+            check_options=parse_check_options(check_option or []),
+            set_metrics=tuple(set_metric or ()),
+            set_options=parse_check_options(set_option or []), settings=settings,
+            images=images, manifest=manifest, limit=limit, run_id=run_id, scorers=scorers,
+            reporter=RichReporter(),
+        )  # fmt: skip
+    except RunInterrupted as stop:
+        err_console.print(
+            f"[yellow]interrupted:[/] run {stop.run_id} keeps its {stop.images_kept} "
+            "finished images; run the same command again to resume."
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    with api.open_store(store) as st:
+        print_summary(console, st, result.outcome)
+        failed = bool(result.outcome.failures or error_rows(st, result.run_id))
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
@@ -295,40 +265,22 @@ def check_cmd(
     Exit 0 all pass, 1 some fail, 2 usage or input error (unreadable images are listed; the
     rest are still checked).
     """
-    from t2iqa.qa.verdicts import (
-        INPUT_ERROR,
-        PASS,
-        Policy,
-        check_entries,
-        entries_from_paths,
-        expectations_for,
-        load_policy,
-        read_manifest,
-    )
+    from t2iqa import api
+    from t2iqa.qa.verdicts import INPUT_ERROR, PASS
 
     if manifest and images:
         fail("give image paths with --prompt, or --manifest, not both")
     if manifest:
         if prompt is not None or expect_text is not None or expect_hands is not None:
             fail("--prompt/--expect-* go with image paths; a manifest carries its own prompts")
-        entries = read_manifest(manifest)
     elif images:
         if prompt is None:
             fail("--prompt is required with image paths (or use --manifest)")
-        expect = expectations_for(prompt or "", expect_text, expect_hands)
-        entries = entries_from_paths(images, prompt or "", expect)
     else:
         fail("nothing to check: pass image paths with --prompt, or --manifest FILE")
     if workers < 1:
         fail("--workers must be 1 or more")
-    pol = load_policy(policy) if policy else Policy()
-    if check_option:
-        options = {k: dict(v) for k, v in pol.options.items()}
-        for name, opts in parse_check_options(check_option).items():
-            options.setdefault(name, {}).update(opts)
-        from t2iqa.qa.verdicts import policy_from_dict
-
-        pol = policy_from_dict({**pol.to_dict(), "options": options}, "--check-option")
+    expect = {k: v for k, v in (("text", expect_text), ("hands", expect_hands)) if v is not None}
     if annotate_dir:
         try:
             annotate_dir.mkdir(parents=True, exist_ok=True)
@@ -341,7 +293,11 @@ def check_cmd(
         if annotate_dir and v.verdict != INPUT_ERROR:
             _write_annotated(annotate_dir, v, written)
 
-    verdicts = check_entries(entries, pol, workers, on_result=show)
+    report = api.check(
+        images or [], prompt, expect=expect, manifest=manifest, policy=policy,
+        options=parse_check_options(check_option or []), workers=workers, on_result=show,
+    )  # fmt: skip
+    verdicts, pol = report.verdicts, report.policy
     if as_json:
         print(json.dumps({"policy": pol.to_dict(), "images": [v.to_dict() for v in verdicts]},
                          indent=2, ensure_ascii=False, default=str))  # fmt: skip
@@ -441,8 +397,7 @@ def compare(
     Exit 0 no regression, 1 regression (or results scored differently), 2 usage or input
     error. With --rank, two runs are ranked instead of gated.
     """
-    from t2iqa.compare.comparison import compare_runs, leaderboard, load_runs
-    from t2iqa.compare.gate import load_gate
+    from t2iqa import api
     from t2iqa.reports.formats import (
         comparison_html,
         comparison_junit,
@@ -461,15 +416,11 @@ def compare(
             "--junit gates one candidate against one baseline: name exactly two runs, "
             "without --rank"
         )
-    rules = load_gate(gate)
-    loaded = load_runs(runs, store)
-    result: Any
+    result: Any = api.compare(*runs, store=store, gate=gate, rank=rank)
     if gating:  # a baseline and a candidate: the gate
-        result = compare_runs(loaded[0], loaded[1], rules)
         show, to_markdown, to_html = print_comparison, comparison_markdown, comparison_html
         code = EXIT_FAILED if result.failed else EXIT_OK
     else:
-        result = leaderboard(loaded, rules)
         show, to_markdown, to_html = print_leaderboard, leaderboard_markdown, leaderboard_html
         code = EXIT_OK
     to_stdout = markdown is not None and str(markdown) == "-"

@@ -128,6 +128,29 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class ResultRow:
+    """One (image, check) of a run as the store holds it; ``verdict`` is None while the
+    check has not judged the image yet. ``details`` is always parsed."""
+
+    run_id: str
+    prompt_id: str
+    category: str
+    prompt: str
+    seed: int
+    check: str
+    verdict: str | None
+    passed: bool | None
+    score: float | None
+    reason: str | None
+    details: dict[str, Any]
+    image_hash: str
+    file: str  # relative to the store folder
+    width: int
+    height: int
+    generation_seconds: float | None
+
+
+@dataclass(frozen=True)
 class ImageRecord:
     run_id: str
     prompt_id: str
@@ -448,6 +471,17 @@ class Store:
                       json.loads(r["details_json"]))
             for r in rows
         ]  # fmt: skip
+
+    def result_rows(self, run_id: str) -> list[ResultRow]:
+        """The run's (image, check) rows, typed."""
+        return [ResultRow(**row) for row in self.results_rows(run_id)]
+
+    def image_totals(self) -> dict[str, tuple[int, int]]:
+        """run id -> (images stored, their pixels in all)."""
+        rows = self.conn.execute(
+            "SELECT run_id, COUNT(*), COALESCE(SUM(width * height), 0) FROM images GROUP BY run_id"
+        )
+        return {run_id: (count, pixels) for run_id, count, pixels in rows}
 
     def results_rows(self, run_id: str, parse_details: bool = True) -> Iterator[dict[str, Any]]:
         """One row per (image, check of the run): the table that summaries and exports use.
