@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from t2iqa.compare.stats import bootstrap_means
+from t2iqa.comparison.stats import bootstrap_means
 
 
 def simulate(

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from t2iqa.benchmarks.compare_coverage import simulate, true_difference
-from t2iqa.compare.comparison import resamples_for_family
-from t2iqa.compare.gate import DEFAULT_PASS_RATE_TOLERANCE
-from t2iqa.compare.stats import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, estimate, tail_pvalue
+from t2iqa.comparison.compare import resamples_for_family
+from t2iqa.comparison.gate import DEFAULT_PASS_RATE_TOLERANCE
+from t2iqa.comparison.stats import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, estimate, tail_pvalue
 
 POWER = 0.8
 

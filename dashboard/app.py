@@ -68,7 +68,7 @@ def set_metrics_table(
 def changes_between(
     root: str, baseline: str, candidate: str, token: tuple
 ) -> tuple[bool, str, list[Any]]:
-    from t2iqa.compare.comparison import pair_keys, verdict_changes
+    from t2iqa.comparison.compare import pair_keys, verdict_changes
 
     base, cand = data.load_run_data(Path(root), [baseline, candidate])
     paired, note = pair_keys(base, cand)

@@ -16,7 +16,7 @@ PRELOAD = (
     "pandas",
     "t2iqa.dashboard.data",
     "t2iqa.reports.annotate",
-    "t2iqa.compare.comparison",
+    "t2iqa.comparison.compare",
 )
 
 

@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from t2iqa.checks import metric_label
-from t2iqa.compare.comparison import (
+from t2iqa.comparison.compare import (
     IMPROVED,
     INCOMPARABLE,
     REGRESSED,
@@ -33,7 +33,7 @@ from t2iqa.compare.comparison import (
     provenance_table,
     regressed_checks,
 )
-from t2iqa.compare.stats import Estimate
+from t2iqa.comparison.stats import Estimate
 from t2iqa.core.results import SetResult
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 

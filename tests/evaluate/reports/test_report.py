@@ -8,14 +8,14 @@ import pytest
 import xmlschema
 from playwright.sync_api import Browser
 
-from t2iqa.compare.comparison import (
+from t2iqa.comparison.compare import (
     Comparison,
     changes_by_check,
     compare_runs,
     leaderboard,
     load_runs,
 )
-from t2iqa.compare.gate import Gate
+from t2iqa.comparison.gate import Gate
 from t2iqa.reports.formats import (
     MAX_HTML_CHANGES_PER_CHECK,
     comparison_html,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from t2iqa.compare.gate import DEFAULT_PASS_RATE_TOLERANCE, Gate, gate_from_dict, load_gate
+from t2iqa.comparison.gate import DEFAULT_PASS_RATE_TOLERANCE, Gate, gate_from_dict, load_gate
 from t2iqa.core.errors import SuiteError, T2IQAError
 
 

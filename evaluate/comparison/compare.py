@@ -2,7 +2,7 @@
 
 Data flows from the result store only; nothing is re-scored here. Images of two runs on the
 same suite are paired by (prompt id, seed), and every interval comes from resampling
-prompts (``t2iqa.compare.stats``). Runs on different suites share no images: they are compared
+prompts (``t2iqa.comparison.stats``). Runs on different suites share no images: they are compared
 unpaired, and the comparison says so.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from t2iqa.checks import SET_METRICS, higher_is_better, scorer_packages
-from t2iqa.compare.gate import Gate
-from t2iqa.compare.stats import (
+from t2iqa.comparison.gate import Gate
+from t2iqa.comparison.stats import (
     Estimate,
     difference_unpaired,
     estimate,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from t2iqa.benchmarks.compare_coverage import coverage
-from t2iqa.compare.stats import (
+from t2iqa.comparison.stats import (
     bootstrap_means,
     difference_unpaired,
     estimate,

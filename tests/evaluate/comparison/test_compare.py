@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from t2iqa.compare.comparison import (
+from t2iqa.comparison.compare import (
     INCOMPARABLE,
     REGRESSED,
     UNCHANGED,
@@ -17,8 +17,8 @@ from t2iqa.compare.comparison import (
     resamples_for_family,
     values_by_image,
 )
-from t2iqa.compare.gate import Gate, gate_from_dict
-from t2iqa.compare.stats import holm
+from t2iqa.comparison.gate import Gate, gate_from_dict
+from t2iqa.comparison.stats import holm
 from t2iqa.core.errors import StoreError, T2IQAError
 
 
@@ -163,7 +163,7 @@ def test_run_references(store: Path) -> None:
 
 
 def test_holm_over_gated_cells_keeps_chance_regressions_out() -> None:
-    from t2iqa.compare.comparison import CellComparison, apply_holm
+    from t2iqa.comparison.compare import CellComparison, apply_holm
 
     def cell(name: str, p: float, gated: bool = True) -> CellComparison:
         return CellComparison(name, "all", "pass_rate", None, None, None, 0.02, gated,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from t2iqa.checks import REGISTRY, SET_METRICS, Check
-from t2iqa.compare.stats import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
+from t2iqa.comparison.stats import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from t2iqa.core.errors import SuiteError
 from t2iqa.suites.files import read_yaml
 
