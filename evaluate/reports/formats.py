@@ -9,7 +9,7 @@ import base64
 import html
 import socket
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from t2iqa.checks import metric_label
+from t2iqa.checks import higher_is_better
 from t2iqa.comparison.compare import (
     IMPROVED,
     INCOMPARABLE,
@@ -116,7 +116,7 @@ CELL_HEADER = ["check", "category", "measure", "baseline", "candidate", "differe
 def set_metric_row(s: SetMetricComparison) -> list[str]:
     """metric, baseline, candidate, difference, tolerance, verdict, note of one set metric."""
     return [
-        metric_label(s.metric), fmt_set(s.baseline), fmt_set(s.candidate),
+        s.metric, fmt_set(s.baseline), fmt_set(s.candidate),
         fmt_set_difference(s), f"±{s.tolerance:.3g}", verdict_label(s), s.note,
     ]  # fmt: skip
 
@@ -280,11 +280,21 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
         console.print(sets)
 
 
+def metrics_header(names: Iterable[str]) -> str:
+    """ "metric", with the direction when the metrics share one (each declares its own)."""
+    ups = {higher_is_better(n) for n in names}
+    return (
+        f"metric ({'higher' if ups == {True} else 'lower'} is better)"
+        if len(ups) == 1
+        else "metric"
+    )
+
+
 def set_metric_board_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the leaderboard's set metrics: each run's value and interval."""
-    header = ["metric", *[r.label for r in board.runs]]
+    header = [metrics_header(board.set_metrics), *[r.label for r in board.runs]]
     rows = [
-        [metric_label(metric), *[fmt_set(results.get(r.label)) for r in board.runs]]
+        [metric, *[fmt_set(results.get(r.label)) for r in board.runs]]
         for metric, results in sorted(board.set_metrics.items())
     ]
     return header, rows
@@ -354,7 +364,7 @@ def comparison_markdown(cmp: Comparison) -> str:
         lines += ["", "**Set metrics**", ""]
         lines += _md_table(
             ["metric", "baseline", "candidate", "difference", "verdict"],
-            [[metric_label(s.metric), fmt_set(s.baseline), fmt_set(s.candidate),
+            [[s.metric, fmt_set(s.baseline), fmt_set(s.candidate),
               fmt_set_difference(s), verdict_label(s)] for s in cmp.set_metrics],
         )  # fmt: skip
     if cmp.changes:
