@@ -89,6 +89,27 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     raise typer.Exit(code)
 
 
+def parse_report_option(text: str) -> tuple[str, Path]:
+    """``FORMAT=PATH`` from ``--report``, the format checked against the registry."""
+    from t2iqa.reports import REPORT_FORMATS
+
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        fail(f"--report {text!r}: write FORMAT=PATH, e.g. --report html=report.html")
+    if name not in REPORT_FORMATS:
+        fail(f"--report {text!r}: unknown format {name!r}; available: {', '.join(REPORT_FORMATS)}")
+    return name, Path(path)
+
+
+def write_report(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    err_console.print(f"report written to {path.resolve()}")
+
+
 def parse_seeds(seeds: str) -> tuple[int, ...]:
     """``4`` means seeds 0-3; ``7,8,9`` lists seeds; ``10-13`` is a range."""
     text = seeds.strip()
@@ -382,6 +403,14 @@ def compare(
         Path | None,
         typer.Option("--html", help="Write a self-contained HTML report with changed images."),
     ] = None,
+    report: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="FORMAT=PATH: write a report in any registered format (markdown, junit, html, "
+            "...); repeat for several; PATH - writes to stdout.",
+            metavar="FORMAT=PATH",
+        ),
+    ] = None,
     rank: Annotated[
         bool,
         typer.Option(
@@ -398,50 +427,34 @@ def compare(
     error. With --rank, two runs are ranked instead of gated.
     """
     from t2iqa import api
-    from t2iqa.reports.formats import (
-        comparison_html,
-        comparison_junit,
-        comparison_markdown,
-        leaderboard_html,
-        leaderboard_markdown,
-        print_comparison,
-        print_leaderboard,
-    )
+    from t2iqa.reports import render, report_format
+    from t2iqa.reports.console import print_comparison, print_leaderboard
 
     if len(runs) < 2:
         fail("compare needs a baseline and a candidate run (or 3+ runs for a leaderboard)")
+    flags = {"markdown": markdown, "junit": junit, "html": html_report}
+    outputs = [(name, path) for name, path in flags.items() if path is not None]
+    outputs += [parse_report_option(text) for text in report or []]
     gating = len(runs) == 2 and not rank
-    if not gating and junit is not None:
-        fail(
-            "--junit gates one candidate against one baseline: name exactly two runs, "
-            "without --rank"
-        )
+    for name, _ in outputs:  # before the work: a gate-only format cannot show a ranking
+        if not gating and not report_format(name).ranks:
+            fail(
+                f"the {name} report gates one candidate against one baseline: name exactly "
+                "two runs, without --rank"
+            )
     result: Any = api.compare(*runs, store=store, gate=gate, rank=rank)
-    if gating:  # a baseline and a candidate: the gate
-        show, to_markdown, to_html = print_comparison, comparison_markdown, comparison_html
-        code = EXIT_FAILED if result.failed else EXIT_OK
+    rendered = [(path, render(name, result)) for name, path in outputs]
+    on_stdout = [text for path, text in rendered if str(path) == "-"]
+    if len(on_stdout) > 1:
+        fail("only one report can go to stdout (PATH -)")
+    if on_stdout:  # the report alone on stdout, e.g. Markdown piped into a PR comment
+        sys.stdout.write(on_stdout[0])
     else:
-        show, to_markdown, to_html = print_leaderboard, leaderboard_markdown, leaderboard_html
-        code = EXIT_OK
-    to_stdout = markdown is not None and str(markdown) == "-"
-    if to_stdout:  # Markdown alone on stdout, to pipe into a PR comment
-        sys.stdout.write(to_markdown(result))
-    else:
-        show(console, result)
-    outputs: list[tuple[Path, str]] = []
-    if markdown is not None and not to_stdout:
-        outputs.append((markdown, to_markdown(result)))
-    if junit is not None:
-        outputs.append((junit, comparison_junit(result)))
-    if html_report is not None:
-        outputs.append((html_report, to_html(result)))
-    for path, text in outputs:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot write {path}: {exc.strerror or exc}")
-        err_console.print(f"report written to {path.resolve()}")
+        (print_comparison if gating else print_leaderboard)(console, result)
+    for path, text in rendered:
+        if str(path) != "-":
+            write_report(path, text)
+    code = EXIT_FAILED if gating and result.failed else EXIT_OK
     raise typer.Exit(code)
 
 

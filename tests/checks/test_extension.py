@@ -21,7 +21,8 @@ from t2iqa.comparison.compare import REGRESSED
 from t2iqa.comparison.gate import CheckGate, Gate
 from t2iqa.core.results import OK, CheckResult
 from t2iqa.dashboard.data import leaderboard_frame
-from t2iqa.reports.formats import comparison_html, comparison_markdown
+from t2iqa.reports.html import comparison_html
+from t2iqa.reports.markdown import comparison_markdown
 from t2iqa.suites.files import load_suite
 
 

@@ -16,14 +16,9 @@ from t2iqa.comparison.compare import (
     load_runs,
 )
 from t2iqa.comparison.gate import Gate
-from t2iqa.reports.formats import (
-    MAX_HTML_CHANGES_PER_CHECK,
-    comparison_html,
-    comparison_junit,
-    comparison_markdown,
-    leaderboard_html,
-    leaderboard_markdown,
-)
+from t2iqa.reports.html import MAX_HTML_CHANGES_PER_CHECK, comparison_html, leaderboard_html
+from t2iqa.reports.junit import comparison_junit
+from t2iqa.reports.markdown import comparison_markdown, leaderboard_markdown
 
 SCHEMA = Path(__file__).parent / "data" / "junit-ant.xsd"
 

@@ -1,0 +1,109 @@
+"""Markdown report: a pull-request comment (GitHub-flavoured tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from t2iqa.comparison.compare import REGRESSED, Comparison, Leaderboard
+from t2iqa.reports.base import ReportFormat
+from t2iqa.reports.common import (
+    CELL_HEADER,
+    best_per_category,
+    cell_columns,
+    changes_summary,
+    fmt_set,
+    fmt_set_difference,
+    gate_summary,
+    leaderboard_rows,
+    provenance_rows,
+    run_line,
+    set_metric_board_rows,
+    verdict_label,
+)
+
+
+class MarkdownReport(ReportFormat):
+    name = "markdown"
+    suffix = ".md"
+    description = "Markdown, for a pull-request comment"
+
+    def comparison(self, cmp: Comparison) -> str:
+        return comparison_markdown(cmp)
+
+    def leaderboard(self, board: Leaderboard) -> str:
+        return leaderboard_markdown(board)
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def comparison_markdown(cmp: Comparison) -> str:
+    status = "❌" if cmp.failed else "✅"
+    lines = [
+        f"## t2iqa compare: {status} {gate_summary(cmp)}",
+        "",
+        f"- **baseline** {_md(run_line(cmp.baseline))}",
+        f"- **candidate** {_md(run_line(cmp.candidate))}",
+        f"- {_md(cmp.pairing_note)}",
+    ]
+    for warning in cmp.warnings:
+        if warning != cmp.pairing_note:
+            lines.append(f"- ⚠️ **{_md(warning)}**")
+    lines.append("")
+    notable = [c for c in cmp.cells if c.verdict != "unchanged" or c.category == "all"]
+    lines += _md_table(
+        [*CELL_HEADER, "verdict"],
+        [
+            [*cell_columns(c),
+             f"**{verdict_label(c)}**" if c.verdict == REGRESSED else verdict_label(c)]
+            for c in notable
+        ],
+    )  # fmt: skip
+    hidden = len(cmp.cells) - len(notable)
+    if hidden:
+        lines += ["", f"{hidden} per-category results unchanged and not shown."]
+    if cmp.set_metrics:
+        lines += ["", "**Set metrics**", ""]
+        lines += _md_table(
+            ["metric", "baseline", "candidate", "difference", "verdict"],
+            [[s.metric, fmt_set(s.baseline), fmt_set(s.candidate),
+              fmt_set_difference(s), verdict_label(s)] for s in cmp.set_metrics],
+        )  # fmt: skip
+    if cmp.changes:
+        lines += ["", _md(changes_summary(cmp)) + "."]
+    header = ["", cmp.baseline.label, cmp.candidate.label, "kind"]
+    differ, same = provenance_rows([cmp.baseline, cmp.candidate])
+    if differ:
+        lines += ["", "**What differs between the runs**", ""]
+        lines += _md_table(header, differ)
+    else:
+        lines += ["", "The runs were made and scored with identical settings."]
+    same = [row for row in same if row[1] is not None]
+    lines += ["", f"<details><summary>{len(same)} settings both runs share</summary>", ""]
+    lines += _md_table(header, same)
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def leaderboard_markdown(board: Leaderboard) -> str:
+    lines = ["## t2iqa leaderboard", ""]
+    lines += [f"- {_md(run_line(r))}" for r in board.runs]
+    lines += [f"- ⚠️ **{_md(w)}**" for w in board.warnings]
+    lines.append("")
+    lines += _md_table(*leaderboard_rows(board))
+    best = best_per_category(board)
+    if best:
+        lines += ["", "**Best model per category**", ""]
+        lines += _md_table(["category", "won outright", "tied"], [[k, *v] for k, v in best.items()])
+    if board.set_metrics:
+        lines += ["", "**Set metrics**", ""]
+        lines += _md_table(*set_metric_board_rows(board))
+    return "\n".join(lines) + "\n"
