@@ -142,13 +142,24 @@ def signed_flexion(a: np.ndarray, b: np.ndarray, c: np.ndarray, toward: np.ndarr
     return bend if np.dot(perp, toward) >= 0 else -bend
 
 
+@dataclass
+class _Tally:
+    """Findings so far and how many tests were run (the score's denominator)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    tests: int = 0
+
+    def test(self, ok: bool, finding: Finding) -> None:
+        self.tests += 1
+        if not ok:
+            self.findings.append(finding)
+
+
 def assess_hand(points: np.ndarray, right_hand: bool) -> HandAssessment:
     """Run every plausibility test on one hand's 21 points (pixel units, shape 21x3)."""
     points = np.asarray(points, dtype=np.float64)
     if points.shape != (21, 3):
         raise ValueError(f"expected 21x3 landmarks, got {points.shape}")
-    findings: list[Finding] = []
-    tests = 0
     palm = float(np.linalg.norm(points[9] - points[WRIST]))
     measures: dict[str, Any] = {"palm_length_px": round(palm, 2)}
     if palm < 1e-6:
@@ -157,8 +168,18 @@ def assess_hand(points: np.ndarray, right_hand: bool) -> HandAssessment:
             1, measures,
         )  # fmt: skip
     normal = palm_normal(points, right_hand)
+    tally = _Tally()
+    measures["bone_ratios"] = _bone_lengths(points, palm, tally)
+    _bones_against_neighbours(measures["bone_ratios"], tally)
+    measures["flexion_deg"] = _joint_angles(points, normal, tally)
+    _finger_order(points, normal, tally)
+    _merged_fingers(points, palm, tally)
+    _palm_shape(points, palm, tally)
+    return HandAssessment(tally.findings, tally.tests, measures)
 
-    # Bone lengths.
+
+def _bone_lengths(points: np.ndarray, palm: float, tally: _Tally) -> dict[str, list[float]]:
+    """Each bone against the palm length; returns the ratios per finger, wrist outwards."""
     ratios: dict[str, list[float]] = {}
     for name, chain in FINGERS.items():
         ratios[name] = []
@@ -167,34 +188,37 @@ def assess_hand(points: np.ndarray, right_hand: bool) -> HandAssessment:
             ratio = float(np.linalg.norm(points[b] - points[a])) / palm
             ratios[name].append(round(ratio, 3))
             lo, hi = BONE_RANGES[name][bone]
-            tests += 1
-            if not lo <= ratio <= hi:
-                kind = "too long" if ratio > hi else "too short"
-                findings.append(Finding(
-                    "bone_length", name,
-                    f"{name} {bone} bone {kind}: {ratio:.2f} x palm (human {lo:.2f}-{hi:.2f})",
-                    [a, b],
-                ))  # fmt: skip
-    measures["bone_ratios"] = ratios
-    # The same bone across the four long fingers: a stretched phalanx stands out against its
-    # neighbours even where the whole hand is small or large against the palm.
+            kind = "too long" if ratio > hi else "too short"
+            tally.test(lo <= ratio <= hi, Finding(
+                "bone_length", name,
+                f"{name} {bone} bone {kind}: {ratio:.2f} x palm (human {lo:.2f}-{hi:.2f})",
+                [a, b],
+            ))  # fmt: skip
+    return ratios
+
+
+def _bones_against_neighbours(ratios: dict[str, list[float]], tally: _Tally) -> None:
+    """The same bone across the four long fingers: a stretched phalanx stands out against its
+    neighbours even where the whole hand is small or large against the palm."""
+    lo, hi = NEIGHBOUR_RANGE
     for k, bone in enumerate(BONES):
         typical = float(np.median([ratios[f][k] for f in LONG_FINGERS]))
         for name in LONG_FINGERS:
             rel = ratios[name][k] / typical if typical > 0 else 1.0
-            lo, hi = NEIGHBOUR_RANGE
-            tests += 1
-            if not lo <= rel <= hi:
-                kind = "long" if rel > hi else "short"
-                a, b = FINGERS[name][k], FINGERS[name][k + 1]
-                findings.append(Finding(
-                    "bone_length", name,
-                    f"{name} {bone} bone too {kind}: {rel:.2f} x the other fingers' "
-                    f"(human {lo:.2f}-{hi:.2f})",
-                    [a, b],
-                ))  # fmt: skip
+            kind = "long" if rel > hi else "short"
+            a, b = FINGERS[name][k], FINGERS[name][k + 1]
+            tally.test(lo <= rel <= hi, Finding(
+                "bone_length", name,
+                f"{name} {bone} bone too {kind}: {rel:.2f} x the other fingers' "
+                f"(human {lo:.2f}-{hi:.2f})",
+                [a, b],
+            ))  # fmt: skip
 
-    # Joint angles: along each finger, from the wrist outwards.
+
+def _joint_angles(
+    points: np.ndarray, normal: np.ndarray, tally: _Tally
+) -> dict[str, dict[str, float]]:
+    """Flexion at each joint, from the wrist outwards; returns the angles in degrees."""
     angles: dict[str, dict[str, float]] = {}
     for name, chain in FINGERS.items():
         path = [WRIST, *chain]
@@ -208,76 +232,66 @@ def assess_hand(points: np.ndarray, right_hand: bool) -> HandAssessment:
             if joint not in limits:
                 continue  # the thumb's base moves in every direction
             lo, hi = limits[joint]
-            tests += 1
-            if flex < lo:
-                findings.append(Finding(
-                    "joint_angle", name,
-                    f"{name} {joint.upper()} bent backwards {-flex:.0f} deg (limit {-lo:.0f})",
-                    [path[k + 1]],
-                ))  # fmt: skip
-            elif flex > hi:
-                findings.append(Finding(
-                    "joint_angle", name,
-                    f"{name} {joint.upper()} flexed {flex:.0f} deg (limit {hi:.0f})",
-                    [path[k + 1]],
-                ))  # fmt: skip
-    measures["flexion_deg"] = angles
+            message = (
+                f"{name} {joint.upper()} bent backwards {-flex:.0f} deg (limit {-lo:.0f})"
+                if flex < lo
+                else f"{name} {joint.upper()} flexed {flex:.0f} deg (limit {hi:.0f})"
+            )
+            tally.test(lo <= flex <= hi, Finding("joint_angle", name, message, [path[k + 1]]))
+    return angles
 
-    # Finger order across the hand, along the axis from the index to the little knuckle,
-    # measured in the palm plane.
+
+def _finger_order(points: np.ndarray, normal: np.ndarray, tally: _Tally) -> None:
+    """Finger order across the hand, along the axis from the index to the little knuckle,
+    measured in the palm plane."""
     across = points[17] - points[5]
     across = across - normal * np.dot(across, normal)
     across /= np.linalg.norm(across) + 1e-12
     for level, idx in (("knuckles", 0), ("middle joints", 1)):
         pos = [float(np.dot(points[FINGERS[f][idx]] - points[5], across)) for f in LONG_FINGERS]
         for k in range(3):
-            tests += 1
             a, b = LONG_FINGERS[k], LONG_FINGERS[k + 1]
-            if pos[k] >= pos[k + 1]:
-                findings.append(Finding(
-                    "finger_order", f"{a}/{b}",
-                    f"{a} and {b} fingers swapped or crossed at the {level}",
-                    [FINGERS[a][idx], FINGERS[b][idx]],
-                ))  # fmt: skip
-
-    # Merged fingers: neighbours whose two outer joints coincide.
-    for k in range(3):
-        a, b = LONG_FINGERS[k], LONG_FINGERS[k + 1]
-        gaps = [
-            float(np.linalg.norm(points[FINGERS[a][j]] - points[FINGERS[b][j]])) / palm
-            for j in (2, 3)
-        ]
-        tests += 1
-        if max(gaps) < MERGE_DISTANCE:
-            findings.append(Finding(
-                "merged_fingers", f"{a}/{b}",
-                f"{a} and {b} fingers merged: outer joints {max(gaps):.2f} x palm apart",
-                [FINGERS[a][3], FINGERS[b][3]],
+            tally.test(pos[k] < pos[k + 1], Finding(
+                "finger_order", f"{a}/{b}",
+                f"{a} and {b} fingers swapped or crossed at the {level}",
+                [FINGERS[a][idx], FINGERS[b][idx]],
             ))  # fmt: skip
 
-    # Palm shape: knuckle spacing and the wrist-to-knuckle rays.
+
+def _merged_fingers(points: np.ndarray, palm: float, tally: _Tally) -> None:
+    """Neighbours whose two outer joints coincide."""
+    for k in range(3):
+        a, b = LONG_FINGERS[k], LONG_FINGERS[k + 1]
+        gap = max(
+            float(np.linalg.norm(points[FINGERS[a][j]] - points[FINGERS[b][j]])) / palm
+            for j in (2, 3)
+        )
+        tally.test(gap >= MERGE_DISTANCE, Finding(
+            "merged_fingers", f"{a}/{b}",
+            f"{a} and {b} fingers merged: outer joints {gap:.2f} x palm apart",
+            [FINGERS[a][3], FINGERS[b][3]],
+        ))  # fmt: skip
+
+
+def _palm_shape(points: np.ndarray, palm: float, tally: _Tally) -> None:
+    """Knuckle spacing, and the wrist-to-knuckle rays against the middle one."""
+    lo, hi = KNUCKLE_GAP_RANGE
     for k in range(3):
         a, b = LONG_FINGERS[k], LONG_FINGERS[k + 1]
         gap = float(np.linalg.norm(points[FINGERS[a][0]] - points[FINGERS[b][0]])) / palm
-        lo, hi = KNUCKLE_GAP_RANGE
-        tests += 1
-        if not lo <= gap <= hi:
-            findings.append(Finding(
-                "palm_shape", f"{a}/{b}",
-                f"{a}-{b} knuckle gap {gap:.2f} x palm (human {lo:.2f}-{hi:.2f})",
-                [FINGERS[a][0], FINGERS[b][0]],
-            ))  # fmt: skip
+        tally.test(lo <= gap <= hi, Finding(
+            "palm_shape", f"{a}/{b}",
+            f"{a}-{b} knuckle gap {gap:.2f} x palm (human {lo:.2f}-{hi:.2f})",
+            [FINGERS[a][0], FINGERS[b][0]],
+        ))  # fmt: skip
+    lo, hi = PALM_RAY_RANGE
     for name in ("index", "ring", "little"):
         ray = float(np.linalg.norm(points[FINGERS[name][0]] - points[WRIST])) / palm
-        lo, hi = PALM_RAY_RANGE
-        tests += 1
-        if not lo <= ray <= hi:
-            findings.append(Finding(
-                "palm_shape", name,
-                f"wrist to {name} knuckle {ray:.2f} x the middle one (human {lo:.2f}-{hi:.2f})",
-                [WRIST, FINGERS[name][0]],
-            ))  # fmt: skip
-    return HandAssessment(findings, tests, measures)
+        tally.test(lo <= ray <= hi, Finding(
+            "palm_shape", name,
+            f"wrist to {name} knuckle {ray:.2f} x the middle one (human {lo:.2f}-{hi:.2f})",
+            [WRIST, FINGERS[name][0]],
+        ))  # fmt: skip
 
 
 # ---------------------------------------------------------------- the detector
