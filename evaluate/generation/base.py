@@ -139,11 +139,10 @@ def generate_with_backoff(
     batch_size: int,
     on_images: Callable[[list[GeneratedImage]], None],
     warn: Callable[[str], None],
-) -> int:
+) -> None:
     """Generate ``requests`` in batches, halving the batch on out-of-memory and retrying.
 
-    Returns the batch size that worked, so the caller can keep using it. Raises T2IQAError
-    when even a batch of one does not fit.
+    Raises T2IQAError when even a batch of one does not fit.
     """
     i = 0
     while i < len(requests):
@@ -164,7 +163,6 @@ def generate_with_backoff(
             continue
         on_images(images)
         i += len(batch)
-    return batch_size
 
 
 def _free_accelerator_memory() -> None:

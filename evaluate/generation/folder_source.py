@@ -37,7 +37,7 @@ def read_manifest(images_dir: Path, manifest: Path | None, suite: Suite) -> list
 
     With a manifest (CSV or JSONL: ``file``, ``prompt_id``, optional ``seed``), its rows. Without
     one, file names: ``<prompt_id>.png`` or ``<prompt_id>__<seed>.png``. Seeds not given are
-    numbered 0, 1, ... per prompt in file order.
+    numbered 0, 1, ... per prompt in file order. Every problem is listed at once.
     """
     if not images_dir.is_dir():
         raise T2IQAError(f"--images {images_dir}: no such folder")
@@ -45,32 +45,56 @@ def read_manifest(images_dir: Path, manifest: Path | None, suite: Suite) -> list
         for candidate in ("manifest.csv", "manifest.jsonl"):
             if (images_dir / candidate).is_file():
                 manifest = images_dir / candidate
-    raw: list[tuple[str, str, str, Any]] = []  # where, file, prompt id, seed
-    if manifest is None:
-        for f in sorted(images_dir.iterdir()):
-            if f.suffix.lower() in IMAGE_SUFFIXES:
-                stem, _, seed = f.stem.partition("__")
-                raw.append((f.name, f.name, stem, seed or None))
-    elif manifest.suffix.lower() == ".jsonl":
-        for n, line in enumerate(manifest.read_text(encoding="utf-8-sig").splitlines(), 1):
+    raw = _file_name_rows(images_dir) if manifest is None else _manifest_rows(manifest)
+    if not raw:
+        raise T2IQAError(
+            f"no images found in {images_dir}: add a manifest.csv (file,prompt_id[,seed]) or "
+            "name files <prompt_id>.png"
+        )
+    rows, problems = _resolve_rows(raw, images_dir, suite)
+    if problems:
+        shown = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise T2IQAError(f"{len(problems)} problem(s) importing {images_dir}:\n{shown}{more}")
+    return rows
+
+
+RawRow = tuple[str, str, str, Any]  # where, file, prompt id, seed as written
+
+
+def _file_name_rows(images_dir: Path) -> list[RawRow]:
+    """``<prompt_id>.png`` or ``<prompt_id>__<seed>.png``, in file-name order."""
+    raw: list[RawRow] = []
+    for f in sorted(images_dir.iterdir()):
+        if f.suffix.lower() in IMAGE_SUFFIXES:
+            stem, _, seed = f.stem.partition("__")
+            raw.append((f.name, f.name, stem, seed or None))
+    return raw
+
+
+def _manifest_rows(manifest: Path) -> list[RawRow]:
+    """The rows of a JSONL, CSV or TSV manifest."""
+    text = manifest.read_text(encoding="utf-8-sig")
+    if manifest.suffix.lower() == ".jsonl":
+        raw = []
+        for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise T2IQAError(f"{manifest} line {n}: invalid JSON ({exc.msg})") from None
                 raw.append(_manifest_fields(row, f"{manifest.name} line {n}"))
-    else:
-        text = manifest.read_text(encoding="utf-8-sig")
-        reader = csv.DictReader(
-            io.StringIO(text), delimiter="\t" if manifest.suffix == ".tsv" else ","
-        )
-        for n, row in enumerate(reader, start=2):
-            raw.append(_manifest_fields(row, f"{manifest.name} row {n}"))
-    if not raw:
-        raise T2IQAError(
-            f"no images found in {images_dir}: add a manifest.csv (file,prompt_id[,seed]) or "
-            "name files <prompt_id>.png"
-        )
+        return raw
+    delimiter = "\t" if manifest.suffix == ".tsv" else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    return [_manifest_fields(row, f"{manifest.name} row {n}") for n, row in enumerate(reader, 2)]
+
+
+def _resolve_rows(
+    raw: Sequence[RawRow], images_dir: Path, suite: Suite
+) -> tuple[list[ManifestRow], list[str]]:
+    """Rows whose prompt is in the suite and whose file exists, each (prompt, seed) once;
+    and the problems with the rest."""
     known = suite.by_id()
     problems: list[str] = []
     rows: list[ManifestRow] = []
@@ -99,11 +123,7 @@ def read_manifest(images_dir: Path, manifest: Path | None, suite: Suite) -> list
             continue
         seen[(pid, seed_value)] = where
         rows.append(ManifestRow(where, path, pid, seed_value))
-    if problems:
-        shown = "\n".join(f"  - {p}" for p in problems[:50])
-        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        raise T2IQAError(f"{len(problems)} problem(s) importing {images_dir}:\n{shown}{more}")
-    return rows
+    return rows, problems
 
 
 def _manifest_fields(row: Any, where: str) -> tuple[str, str, str, Any]:

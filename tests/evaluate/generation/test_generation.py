@@ -151,10 +151,9 @@ class OOMSource(ImageSource):
 def test_out_of_memory_halves_the_batch_and_says_so() -> None:
     reqs = requests(load_suite("core"), 10, [0])
     source, got, warnings = OOMSource(fits=2), [], []
-    final = generate_with_backoff(source, reqs, 8, got.extend, warnings.append)
-    assert final == 2
+    generate_with_backoff(source, reqs, 8, got.extend, warnings.append)
     assert [g.request for g in got] == reqs
-    assert source.calls[:3] == [8, 4, 2]
+    assert source.calls == [8, 4, 2, 2, 2, 2, 2]  # the batch that fitted is kept
     assert warnings == [
         "out of memory at batch size 8; retrying at batch size 4",
         "out of memory at batch size 4; retrying at batch size 2",
