@@ -17,8 +17,9 @@ import pandas as pd
 from PIL import Image
 
 from t2iqa.checks import SET_METRICS
-from t2iqa.comparison.compare import ALL, RunData, leaderboard, run_data
 from t2iqa.comparison.gate import Gate
+from t2iqa.comparison.leaderboard import leaderboard
+from t2iqa.comparison.runs import ALL, RunData, run_data
 from t2iqa.core.errors import StoreError
 from t2iqa.core.images import read_image_file
 from t2iqa.reports.annotate import annotate
@@ -79,7 +80,7 @@ def run_details(root: Path, run_id: str) -> pd.DataFrame:
     """Everything recorded about how a run was made and scored, one setting a row: the same
     provenance `t2iqa compare` puts side by side (kind: under test, suite, scorer, scorer
     setting, environment)."""
-    from t2iqa.comparison.compare import provenance_items
+    from t2iqa.comparison.provenance import provenance_items
 
     with Store(root, read_only=True) as store:
         run = run_data(store, run_id, with_rows=False)  # provenance needs no result rows
@@ -135,7 +136,7 @@ def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame,
     two values can be compared; and a sentence per metric whose runs differ in N (it biases
     the values differently). Runs measured differently (reference, extractor, resize mode)
     are already named by the leaderboard's INCOMPARABLE warnings, from
-    `t2iqa.comparison.compare`."""
+    `t2iqa.comparison.leaderboard`."""
     rows = []
     with Store(root, read_only=True) as store:
         for run_id in run_ids:

@@ -17,6 +17,7 @@ PRELOAD = (
     "t2iqa.dashboard.data",
     "t2iqa.reports.annotate",
     "t2iqa.comparison.compare",
+    "t2iqa.comparison.leaderboard",
 )
 
 

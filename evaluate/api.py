@@ -25,7 +25,8 @@ import pandas as pd
 from t2iqa.core.errors import T2IQAError
 
 if TYPE_CHECKING:
-    from t2iqa.comparison.compare import Comparison, Leaderboard
+    from t2iqa.comparison.compare import Comparison
+    from t2iqa.comparison.leaderboard import Leaderboard
     from t2iqa.generation.base import GenerationSettings, ImageSource
     from t2iqa.qa.verdicts import Policy, QAVerdict
     from t2iqa.runs.runner import Reporter, RunOutcome
@@ -243,8 +244,10 @@ def compare(
     """Gate a candidate run against a baseline (a ``Comparison``; ``.failed`` is the gate),
     or rank three or more runs, or two with ``rank=True`` (a ``Leaderboard``). Runs are
     named as on the command line: ``RUN_ID``, ``STORE_DIR`` or ``STORE_DIR:RUN_ID``."""
-    from t2iqa.comparison.compare import compare_runs, leaderboard, load_runs
+    from t2iqa.comparison.compare import compare_runs
     from t2iqa.comparison.gate import gate_from_dict, load_gate
+    from t2iqa.comparison.leaderboard import leaderboard
+    from t2iqa.comparison.runs import load_runs
 
     rules = gate_from_dict(dict(gate)) if isinstance(gate, Mapping) else load_gate(
         Path(gate) if gate is not None else None

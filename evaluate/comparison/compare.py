@@ -9,16 +9,22 @@ unpaired, and the comparison says so.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from t2iqa.checks import SET_METRICS, higher_is_better, scorer_packages
+from t2iqa.checks import higher_is_better
 from t2iqa.comparison.gate import Gate
+from t2iqa.comparison.provenance import ProvenanceDifference, provenance_differences
+from t2iqa.comparison.runs import (
+    ALL,
+    RunData,
+    by_prompt,
+    categories_of,
+    checks_of,
+    completeness_warnings,
+    values_by_image,
+)
 from t2iqa.comparison.stats import (
     Estimate,
     difference_unpaired,
@@ -26,245 +32,12 @@ from t2iqa.comparison.stats import (
     holm,
     normal_difference,
     normal_tail_pvalue,
-    permutation_pvalue,
-    sign_flip_pvalue,
     tail_pvalue,
 )
-from t2iqa.core.errors import T2IQAError
-from t2iqa.core.results import ERROR, SetResult
-from t2iqa.store.db import DB_NAME, RunRecord, Store
+from t2iqa.core.results import SetResult
 
-ALL = "all"
 IMPROVED, UNCHANGED, REGRESSED = "improved", "unchanged", "regressed"
 NO_DATA, INCOMPARABLE = "no data", "incomparable"
-
-# Generation packages: differences are what is under test, or at least allowed to be.
-GENERATION_PACKAGES = ("diffusers", "accelerate", "safetensors")
-
-
-# ---------------------------------------------------------------------------- loading
-
-
-@dataclass
-class RunData:
-    """Everything a comparison reads about one run, loaded once from its store."""
-
-    label: str
-    store_root: Path
-    run: RunRecord
-    rows: list[dict[str, Any]]
-    checks: dict[str, dict[str, Any]]
-    set_results: dict[str, SetResult]
-
-    def image_path(self, row: dict[str, Any]) -> Path:
-        return self.store_root / row["file"]
-
-
-def parse_run_reference(spec: str, default_store: Path) -> tuple[Path, str | None]:
-    """``RUN_ID`` (in the default store), ``STORE_DIR`` (its only run) or ``STORE_DIR:RUN_ID``."""
-    if (Path(spec) / DB_NAME).is_file():
-        return Path(spec), None
-    store_part, sep, run_part = spec.rpartition(":")
-    if sep and store_part and (Path(store_part) / DB_NAME).is_file():
-        return Path(store_part), run_part
-    return default_store, spec
-
-
-def load_run(spec: str, default_store: Path) -> RunData:
-    store_root, run_id = parse_run_reference(spec, default_store)
-    with Store(store_root, read_only=True) as store:
-        if run_id is None:
-            runs = store.list_runs()
-            if len(runs) != 1:
-                names = ", ".join(r.run_id for r in runs) or "none"
-                raise T2IQAError(
-                    f"{store_root} holds {len(runs)} runs ({names}); name one as "
-                    f"{store_root}:RUN_ID"
-                )
-            run_id = runs[0].run_id
-        data = run_data(store, run_id)
-        if not data.rows:
-            raise T2IQAError(
-                f"run {run_id!r} in {store_root} has no scored images yet; "
-                f"finish it with `t2iqa run ... --run-id {run_id} --store {store_root}`"
-            )
-        return data
-
-
-def run_data(
-    store: Store, run_id: str, parse_details: bool = True, with_rows: bool = True
-) -> RunData:
-    """One run as comparisons read it. ``with_rows=False`` skips its result rows, most of the
-    cost of a large run, for what needs only its record, checks and set metrics (provenance)."""
-    run = store.get_run(run_id)
-    sets = {r.metric: r for r in store.set_results(run_id)}
-    rows = list(store.results_rows(run_id, parse_details)) if with_rows else []
-    return RunData(run_id, store.root, run, rows, store.run_checks(run_id), sets)
-
-
-RUN_STATES = {
-    "running": "is still running",
-    "interrupted": "was interrupted",
-    "incomplete": "finished incomplete (some images could not be made or scored)",
-}
-
-
-def completeness_warnings(runs: Sequence[RunData]) -> list[str]:
-    """A sentence for each run that is not complete: its numbers cover only what it made."""
-    out = []
-    for run in runs:
-        images = len({(r["prompt_id"], r["seed"]) for r in run.rows})
-        state = RUN_STATES.get(run.run.status)
-        if state is None and images >= run.run.planned_images:
-            continue
-        out.append(
-            f"{run.label} {state or 'is missing images'}: {images} of its "
-            f"{run.run.planned_images} planned images; its numbers cover only those (the same "
-            "`t2iqa run` command resumes it)"
-        )
-    return out
-
-
-def load_runs(specs: Sequence[str], default_store: Path) -> list[RunData]:
-    runs = [load_run(s, default_store) for s in specs]
-    labels = [r.label for r in runs]
-    for r in runs:  # the same run id in two stores: say which store
-        if labels.count(r.label) > 1:
-            r.label = f"{r.store_root.name}:{r.label}"
-    if len({r.label for r in runs}) < len(runs):
-        raise T2IQAError(f"the same run is named twice: {', '.join(specs)}")
-    return runs
-
-
-# ---------------------------------------------------------------------------- values
-
-
-def image_value(row: dict[str, Any], measure: str) -> float | None:
-    """The number one image contributes to a measure, or None when it has none."""
-    if row["verdict"] is None or row["verdict"] == ERROR:
-        return None
-    if measure == "pass_rate":
-        return None if row["passed"] is None else float(row["passed"])
-    return None if row["score"] is None else float(row["score"])
-
-
-def values_by_image(
-    rows: Iterable[dict[str, Any]], check: str, measure: str, category: str
-) -> dict[tuple[str, int], float]:
-    out = {}
-    for row in rows:
-        if row["check"] != check or (category != ALL and row["category"] != category):
-            continue
-        if (value := image_value(row, measure)) is not None:
-            out[(row["prompt_id"], row["seed"])] = value
-    return out
-
-
-def by_prompt(values: dict[tuple[str, int], float]) -> list[list[float]]:
-    groups: dict[str, list[float]] = defaultdict(list)
-    for (prompt_id, _seed), value in sorted(values.items()):
-        groups[prompt_id].append(value)
-    return list(groups.values())
-
-
-def categories_of(runs: Sequence[RunData], check: str) -> list[str]:
-    found = {r["category"] for run in runs for r in run.rows if r["check"] == check}
-    return [ALL, *sorted(found)]
-
-
-def checks_of(runs: Sequence[RunData]) -> list[str]:
-    """Checks scored in every run, in the order of the first run."""
-    names = [c for c in runs[0].checks if all(c in r.checks for r in runs[1:])]
-    return names
-
-
-# ---------------------------------------------------------------------------- provenance
-
-
-@dataclass(frozen=True)
-class ProvenanceDifference:
-    key: str
-    baseline: Any
-    candidate: Any
-    kind: str  # "under test", "scorer", "scorer setting", "suite" or "environment"
-    affects: tuple[str, ...] = ()  # checks or set metrics whose numbers it makes incomparable
-
-
-def provenance_items(run: RunData) -> dict[str, tuple[Any, str, tuple[str, ...]]]:
-    """Flat provenance: key -> (value, kind, affected checks)."""
-    identity = run.run.config.get("identity", {})
-    prov = run.run.provenance
-    source = prov.get("source", {})
-    items: dict[str, tuple[Any, str, tuple[str, ...]]] = {
-        "model": (run.run.model, "under test", ()),
-        "model.weights": (source.get("fingerprint") or source.get("revision"), "under test", ()),
-        "model.pipeline": (source.get("pipeline_class"), "under test", ()),
-        "model.scheduler": (source.get("scheduler_class"), "under test", ()),
-        "suite": (f"{run.run.suite_name} {run.run.suite_version}", "suite", ()),
-        "suite.hash": (run.run.suite_hash[:12], "suite", ()),
-        "seeds": (identity.get("seeds"), "suite", ()),
-    }
-    for key, value in (identity.get("image_settings") or {}).items():
-        items[f"generation.{key}"] = (value, "under test", ())
-    scorers = scorer_packages()  # what each check and metric declares on its class
-    for name, version in (prov.get("packages") or {}).items():
-        if name in scorers:
-            items[f"packages.{name}"] = (version, "scorer", scorers[name])
-        elif name in GENERATION_PACKAGES:
-            items[f"packages.{name}"] = (version, "under test", ())
-        else:
-            items[f"packages.{name}"] = (version, "environment", ())
-    git = prov.get("git") or {}
-    items["t2iqa.commit"] = ((git.get("commit") or "")[:12] or None, "environment", ())
-    for key, value in (prov.get("hardware") or {}).items():
-        items[f"hardware.{key}"] = (value, "environment", ())
-    for name, info in run.checks.items():
-        summary = f"v{info['version']} config {info['config_hash']}"
-        items[f"checks.{name}"] = (summary, "scorer", (name,))
-        # The settings behind that hash, for people reading the table (the hash decides).
-        for option, value in sorted((info.get("config") or {}).items()):
-            items[f"checks.{name}.{option}"] = (value, "scorer setting", ())
-    for name, result in run.set_results.items():
-        metric = SET_METRICS.get(name)
-        keys = metric.comparable_details if metric is not None else tuple(result.details)
-        for key in keys:
-            if key in result.details:
-                items[f"set_metrics.{name}.{key}"] = (result.details[key], "scorer", (name,))
-    return items
-
-
-def provenance_table(runs: Sequence[RunData]) -> list[tuple[str, list[Any], str]]:
-    """Every provenance key with each run's value, for the side-by-side view."""
-    per_run = [provenance_items(r) for r in runs]
-    keys = list(dict.fromkeys(k for items in per_run for k in items))
-    table = []
-    for key in keys:
-        kind = next(items[key][1] for items in per_run if key in items)
-        table.append((key, [items.get(key, (None,))[0] for items in per_run], kind))
-    return table
-
-
-def allowed(key: str, allow: Sequence[str]) -> bool:
-    return any(key == a or key.startswith(a + ".") for a in allow)
-
-
-def provenance_differences(
-    base: RunData, cand: RunData, allow: Sequence[str] = ()
-) -> list[ProvenanceDifference]:
-    b, c = provenance_items(base), provenance_items(cand)
-    out = []
-    for key in dict.fromkeys([*b, *c]):
-        if (key not in b or key not in c) and key.startswith(("checks.", "set_metrics.")):
-            continue  # scored in one run only: reported as missing, not as scored differently
-        bv, cv = b.get(key, (None, "", ()))[0], c.get(key, (None, "", ()))[0]
-        if bv == cv or allowed(key, allow):
-            continue
-        _, kind, affects = b.get(key) or c[key]
-        out.append(ProvenanceDifference(key, bv, cv, kind, affects))
-    return out
-
-
-# ---------------------------------------------------------------------------- two runs
 
 
 @dataclass(frozen=True)
@@ -606,95 +379,3 @@ def compare_runs(base: RunData, cand: RunData, gate: Gate) -> Comparison:
     return Comparison(
         base, cand, gate, paired, pairing_note, cells, set_cmp, differences, changes, warnings
     )
-
-
-# ---------------------------------------------------------------------------- leaderboard
-
-
-@dataclass(frozen=True)
-class LeaderboardCell:
-    check: str
-    category: str
-    measure: str
-    estimates: dict[str, Estimate]  # run label -> estimate (runs with data only)
-    adjusted_p: dict[tuple[str, str], float]  # Holm-adjusted, pairs in ranking order
-    best: tuple[str, ...]  # the top run and every run not significantly below it
-
-    def ranking(self) -> list[str]:
-        return sorted(self.estimates, key=lambda k: -self.estimates[k].value)
-
-
-@dataclass
-class Leaderboard:
-    runs: list[RunData]
-    gate: Gate
-    cells: list[LeaderboardCell]
-    set_metrics: dict[str, dict[str, SetResult]]  # metric -> run label -> result
-    warnings: list[str]
-    alpha: float = 0.05
-
-
-def pairwise_pvalue(
-    a: dict[tuple[str, int], float],
-    b: dict[tuple[str, int], float],
-    paired: bool,
-    seed: int,
-    resamples: int = 10000,
-) -> float:
-    if paired:
-        common = sorted(set(a) & set(b))
-        prompt_diffs = [float(np.mean(g)) for g in by_prompt({k: a[k] - b[k] for k in common})]
-        return sign_flip_pvalue(prompt_diffs, resamples, seed)
-    means_a = [float(np.mean(g)) for g in by_prompt(a)]
-    means_b = [float(np.mean(g)) for g in by_prompt(b)]
-    return permutation_pvalue(means_a, means_b, resamples, seed)
-
-
-def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Leaderboard:
-    """Each run's estimate per check and category, with Holm-corrected pairwise tests.
-
-    The family for the Holm correction is all pairs of runs within one (check, category)
-    cell: the question answered is "which runs differ on this task".
-    """
-    warnings = completeness_warnings(runs)
-    suites = {r.run.suite_hash for r in runs}
-    if len(suites) > 1:
-        warnings.append(
-            "UNPAIRED: the runs use different suites; pairwise tests compare prompt means "
-            "with a permutation test instead of pairing images"
-        )
-    cells = []
-    kwargs = {"resamples": gate.resamples, "confidence": gate.confidence, "seed": gate.seed}
-    for check in checks_of(runs):
-        measure = gate.for_check(check).measure
-        for category in categories_of(runs, check):
-            values = {r.label: values_by_image(r.rows, check, measure, category) for r in runs}
-            values = {k: v for k, v in values.items() if v}
-            if not values:
-                continue
-            ests = {k: estimate(by_prompt(v), **kwargs) for k, v in values.items()}
-            sign = -1 if higher_is_better(check, measure) else 1  # best first
-            order = sorted(ests, key=lambda k: sign * ests[k].value)
-            pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
-            resamples = resamples_for_family(len(pairs), alpha, gate.resamples)
-            raw = [
-                pairwise_pvalue(values[a], values[b], len(suites) == 1, gate.seed, resamples)
-                for a, b in pairs
-            ]
-            adjusted = dict(zip(pairs, holm(raw), strict=True)) if pairs else {}
-            top = order[0]
-            best = tuple(k for k in order if k == top or adjusted[(top, k)] >= alpha)
-            cells.append(LeaderboardCell(check, category, measure, ests, adjusted, best))
-    set_metrics: dict[str, dict[str, SetResult]] = defaultdict(dict)
-    for r in runs:
-        for name, result in r.set_results.items():
-            set_metrics[name][r.label] = result
-    for i, base in enumerate(runs):
-        for cand in runs[i + 1 :]:
-            for d in provenance_differences(base, cand, gate.allow_differences):
-                if d.kind == "scorer":
-                    warnings.append(
-                        f"INCOMPARABLE {', '.join(d.affects)} between {base.label} and "
-                        f"{cand.label}: {d.key} differs ({d.baseline} vs {d.candidate})"
-                    )
-    return Leaderboard(list(runs), gate, cells, dict(set_metrics), warnings, alpha)

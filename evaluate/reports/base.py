@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from t2iqa.comparison.compare import Comparison, Leaderboard
+from t2iqa.comparison.compare import Comparison
+from t2iqa.comparison.leaderboard import Leaderboard
 
 
 class ReportFormat:

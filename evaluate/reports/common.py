@@ -12,12 +12,12 @@ from t2iqa.comparison.compare import (
     CellComparison,
     Comparison,
     ImageChange,
-    Leaderboard,
-    RunData,
     SetMetricComparison,
     changes_by_check,
-    provenance_table,
 )
+from t2iqa.comparison.leaderboard import Leaderboard
+from t2iqa.comparison.provenance import provenance_table
+from t2iqa.comparison.runs import RunData
 from t2iqa.comparison.stats import Estimate
 from t2iqa.core.results import SetResult
 

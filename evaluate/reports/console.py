@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from t2iqa.comparison.compare import IMPROVED, INCOMPARABLE, REGRESSED, Comparison, Leaderboard
+from t2iqa.comparison.compare import IMPROVED, INCOMPARABLE, REGRESSED, Comparison
+from t2iqa.comparison.leaderboard import Leaderboard
 from t2iqa.reports.common import (
     best_per_category,
     changes_summary,

@@ -8,14 +8,9 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from t2iqa.comparison.compare import (
-    Comparison,
-    ImageChange,
-    Leaderboard,
-    RunData,
-    changes_by_check,
-    regressed_checks,
-)
+from t2iqa.comparison.compare import Comparison, ImageChange, changes_by_check, regressed_checks
+from t2iqa.comparison.leaderboard import Leaderboard
+from t2iqa.comparison.runs import RunData
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 from t2iqa.reports.base import ReportFormat
 from t2iqa.reports.common import (

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from t2iqa.comparison.compare import REGRESSED, Comparison, Leaderboard
+from t2iqa.comparison.compare import REGRESSED, Comparison
+from t2iqa.comparison.leaderboard import Leaderboard
 from t2iqa.reports.base import ReportFormat
 from t2iqa.reports.common import (
     CELL_HEADER,

@@ -10,14 +10,11 @@ from t2iqa.comparison.compare import (
     REGRESSED,
     UNCHANGED,
     compare_runs,
-    leaderboard,
-    load_run,
-    load_runs,
-    pairwise_pvalue,
     resamples_for_family,
-    values_by_image,
 )
 from t2iqa.comparison.gate import Gate, gate_from_dict
+from t2iqa.comparison.leaderboard import leaderboard, pairwise_pvalue
+from t2iqa.comparison.runs import load_run, load_runs, values_by_image
 from t2iqa.comparison.stats import holm
 from t2iqa.core.errors import StoreError, T2IQAError
 

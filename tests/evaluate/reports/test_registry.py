@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from t2iqa.comparison.compare import Comparison, Leaderboard
+from t2iqa.comparison.compare import Comparison
+from t2iqa.comparison.leaderboard import Leaderboard
 from t2iqa.reports import REPORT_FORMATS, ReportFormat, render
 from tests.evaluate.test_cli import cli
 

@@ -8,14 +8,10 @@ import pytest
 import xmlschema
 from playwright.sync_api import Browser
 
-from t2iqa.comparison.compare import (
-    Comparison,
-    changes_by_check,
-    compare_runs,
-    leaderboard,
-    load_runs,
-)
+from t2iqa.comparison.compare import Comparison, changes_by_check, compare_runs
 from t2iqa.comparison.gate import Gate
+from t2iqa.comparison.leaderboard import leaderboard
+from t2iqa.comparison.runs import load_runs
 from t2iqa.reports.html import MAX_HTML_CHANGES_PER_CHECK, comparison_html, leaderboard_html
 from t2iqa.reports.junit import comparison_junit
 from t2iqa.reports.markdown import comparison_markdown, leaderboard_markdown
