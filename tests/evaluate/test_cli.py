@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from t2iqa.checks import REGISTRY
-from t2iqa.cli import main, parse_check_options, parse_seeds
+from t2iqa.cli import main
+from t2iqa.cli.common import parse_check_options, parse_seeds
 from t2iqa.core.errors import T2IQAError
 
 

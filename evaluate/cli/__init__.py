@@ -1,0 +1,64 @@
+"""The ``t2iqa`` command line. Every command calls the same functions the Python API offers.
+
+Exit codes: 0 success, 1 the job ran but something in it failed (an image that could not be
+read or checked), 2 a usage or input error (message, no traceback), 130 interrupted (Ctrl-C;
+everything finished so far is kept).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import typer
+
+from t2iqa.cli import check_cmd, compare_cmd, run_cmd, store_cmds
+from t2iqa.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    app,
+    err_console,
+    suites_app,
+)
+from t2iqa.core.errors import T2IQAError
+
+# The commands, in the order --help lists them.
+app.command()(run_cmd.run)
+app.command("check")(check_cmd.check_cmd)
+app.command()(compare_cmd.compare)
+app.command()(store_cmds.dashboard)
+app.command()(store_cmds.runs)
+app.command()(store_cmds.export)
+suites_app.command("list")(store_cmds.suites_list)
+suites_app.command("show")(store_cmds.suites_show)
+suites_app.command("import")(store_cmds.suites_import)
+
+
+def main() -> None:
+    """Entry point: user errors print a message and exit 2, never a traceback."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Library deprecation chatter (torch.jit, diffusers) is not the user's business.
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="huggingface_hub")
+    try:
+        code = app(standalone_mode=False)
+    except T2IQAError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(EXIT_USAGE)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Abort:
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        # Usage errors (bad flag, missing argument) arrive here in non-standalone mode. Typer
+        # vendors its own click, so they are recognised by shape, not by class.
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        raise
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -1,0 +1,153 @@
+"""What every command shares: the Typer apps, the consoles, exit codes, the store option,
+progress bars, and the parsing of options whose mistakes must be caught before any work."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from t2iqa.core.errors import T2IQAError
+
+app = typer.Typer(
+    name="t2iqa",
+    help="Image QA and evaluation for text-to-image models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="markdown",  # reflow docstring paragraphs instead of keeping their breaks
+)
+
+
+suites_app = typer.Typer(help="List, show and import prompt suites.", no_args_is_help=True)
+
+
+app.add_typer(suites_app, name="suites")
+
+
+# Piped output (CI logs) gets room for the summary table instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
+
+
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+DEFAULT_STORE = "t2iqa-store"
+
+
+StoreOption = Annotated[
+    Path,
+    typer.Option("--store", envvar="T2IQA_STORE", help="Store folder (SQLite file + images)."),
+]
+
+
+class RichReporter:
+    """Progress bars for the runner's stages."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description:<11}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=False,
+        )
+        self.task: Any = None
+        self.progress.start()
+
+    def stage(self, name: str, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.progress.tasks[-1].total)
+        self.task = self.progress.add_task(name, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def warn(self, message: str) -> None:
+        self.progress.console.print(f"[yellow]warning:[/] {message}")
+
+    def done(self) -> None:
+        self.progress.stop()
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def parse_report_option(text: str) -> tuple[str, Path]:
+    """``FORMAT=PATH`` from ``--report``, the format checked against the registry."""
+    from t2iqa.reports import REPORT_FORMATS
+
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        fail(f"--report {text!r}: write FORMAT=PATH, e.g. --report html=report.html")
+    if name not in REPORT_FORMATS:
+        fail(f"--report {text!r}: unknown format {name!r}; available: {', '.join(REPORT_FORMATS)}")
+    return name, Path(path)
+
+
+def write_report(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    err_console.print(f"report written to {path.resolve()}")
+
+
+def parse_seeds(seeds: str) -> tuple[int, ...]:
+    """``4`` means seeds 0-3; ``7,8,9`` lists seeds; ``10-13`` is a range."""
+    text = seeds.strip()
+    try:
+        if "," in text:
+            values = tuple(int(s) for s in text.split(",") if s.strip())
+        elif "-" in text.lstrip("-"):
+            lo, hi = text.split("-", 1)
+            values = tuple(range(int(lo), int(hi) + 1))
+        else:
+            count = int(text)
+            if count < 1:
+                raise ValueError
+            values = tuple(range(count))
+    except ValueError:
+        raise T2IQAError(
+            f"--seeds {seeds!r}: give a count (4 = seeds 0-3), a list (7,8,9) or a range (10-13)"
+        ) from None
+    if not values or len(set(values)) != len(values) or min(values) < 0:
+        raise T2IQAError(f"--seeds {seeds!r}: seeds must be distinct whole numbers >= 0")
+    return values
+
+
+def parse_check_options(options: list[str]) -> dict[str, dict[str, Any]]:
+    """``--check-option image_sanity.blank_std=3`` -> {"image_sanity": {"blank_std": 3.0}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for opt in options:
+        key, sep, value = opt.partition("=")
+        check, dot, name = key.partition(".")
+        if not sep or not dot or not check or not name:
+            raise T2IQAError(f"--check-option {opt!r}: write it as CHECK.OPTION=VALUE")
+        try:
+            parsed: Any = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        out.setdefault(check, {})[name] = parsed
+    return out
