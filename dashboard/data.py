@@ -97,23 +97,24 @@ def results_frame(root: Path, run_ids: Sequence[str]) -> pd.DataFrame:
     with Store(root, read_only=True) as store:
         for run_id in run_ids:
             model = store.get_run(run_id).model
-            frame = pd.DataFrame(store.results_rows(run_id, parse_details=False))
+            records = (r.record(parse_details=False) for r in store.iter_result_rows(run_id))
+            frame = pd.DataFrame(records)
             frames.append(frame.assign(model=model))
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
 
 
-def load_run_data(root: Path, run_ids: Sequence[str], parse_details: bool = True) -> list[RunData]:
+def load_run_data(root: Path, run_ids: Sequence[str]) -> list[RunData]:
     with Store(root, read_only=True) as store:
-        return [run_data(store, run_id, parse_details) for run_id in run_ids]
+        return [run_data(store, run_id) for run_id in run_ids]
 
 
 def leaderboard_frame(
     root: Path, run_ids: Sequence[str], resamples: int = LEADERBOARD_RESAMPLES
 ) -> tuple[pd.DataFrame, list[str]]:
     """Long table: run × check × category with value, interval and whether it is best."""
-    runs = [r for r in load_run_data(root, run_ids, parse_details=False) if r.rows]
+    runs = [r for r in load_run_data(root, run_ids) if r.rows]
     if not runs:
         return pd.DataFrame(), []
     board = leaderboard(runs, Gate(resamples=resamples))

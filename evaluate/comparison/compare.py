@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from t2iqa.checks import higher_is_better
 from t2iqa.comparison.gate import Gate
@@ -35,6 +34,7 @@ from t2iqa.comparison.stats import (
     tail_pvalue,
 )
 from t2iqa.core.results import SetResult
+from t2iqa.store.db import ResultRow
 
 IMPROVED, UNCHANGED, REGRESSED = "improved", "unchanged", "regressed"
 NO_DATA, INCOMPARABLE = "no data", "incomparable"
@@ -87,12 +87,12 @@ class ImageChange:
     seed: int
     category: str
     prompt: str
-    baseline: dict[str, Any]
-    candidate: dict[str, Any]
+    baseline: ResultRow
+    candidate: ResultRow
 
     @property
     def newly_failing(self) -> bool:
-        return self.baseline["passed"] is True and self.candidate["passed"] is False
+        return self.baseline.passed is True and self.candidate.passed is False
 
 
 @dataclass
@@ -168,8 +168,8 @@ def pair_keys(base: RunData, cand: RunData) -> tuple[bool, str]:
             f"{base.run.suite_version} vs {cand.run.suite_name} {cand.run.suite_version}); "
             "each run's prompts are resampled on their own and intervals are wider"
         )
-    b = {(r["prompt_id"], r["seed"]) for r in base.rows}
-    c = {(r["prompt_id"], r["seed"]) for r in cand.rows}
+    b = {(r.prompt_id, r.seed) for r in base.rows}
+    c = {(r.prompt_id, r.seed) for r in cand.rows}
     common = b & c
     if not common:
         return False, (
@@ -273,14 +273,14 @@ def compare_set_metric(
 def verdict_changes(base: RunData, cand: RunData) -> list[ImageChange]:
     """Paired images whose pass/fail changed; newly failing first (``rank_changes`` puts the
     evidence for a regression before them when the verdicts are known)."""
-    b = {(r["prompt_id"], r["seed"], r["check"]): r for r in base.rows}
+    b = {(r.prompt_id, r.seed, r.check): r for r in base.rows}
     out = []
     for row in cand.rows:
-        old = b.get((row["prompt_id"], row["seed"], row["check"]))
-        if old is None or old["passed"] is None or row["passed"] is None:
+        old = b.get((row.prompt_id, row.seed, row.check))
+        if old is None or old.passed is None or row.passed is None:
             continue
-        if old["passed"] != row["passed"]:
-            key = (row["check"], row["prompt_id"], row["seed"], row["category"], row["prompt"])
+        if old.passed != row.passed:
+            key = (row.check, row.prompt_id, row.seed, row.category, row.prompt)
             out.append(ImageChange(*key, old, row))
     out.sort(key=lambda c: (not c.newly_failing, c.check, c.prompt_id, c.seed))
     return out

@@ -11,7 +11,7 @@ from typing import Any
 
 from t2iqa.core.errors import T2IQAError
 from t2iqa.core.results import ERROR, SetResult
-from t2iqa.store.db import DB_NAME, RunRecord, Store
+from t2iqa.store.db import DB_NAME, ResultRow, RunRecord, Store
 
 ALL = "all"  # the category that pools every prompt
 
@@ -23,12 +23,12 @@ class RunData:
     label: str
     store_root: Path
     run: RunRecord
-    rows: list[dict[str, Any]]
+    rows: list[ResultRow]
     checks: dict[str, dict[str, Any]]
     set_results: dict[str, SetResult]
 
-    def image_path(self, row: dict[str, Any]) -> Path:
-        return self.store_root / row["file"]
+    def image_path(self, row: ResultRow) -> Path:
+        return self.store_root / row.file
 
 
 def parse_run_reference(spec: str, default_store: Path) -> tuple[Path, str | None]:
@@ -62,14 +62,12 @@ def load_run(spec: str, default_store: Path) -> RunData:
         return data
 
 
-def run_data(
-    store: Store, run_id: str, parse_details: bool = True, with_rows: bool = True
-) -> RunData:
+def run_data(store: Store, run_id: str, with_rows: bool = True) -> RunData:
     """One run as comparisons read it. ``with_rows=False`` skips its result rows, most of the
     cost of a large run, for what needs only its record, checks and set metrics (provenance)."""
     run = store.get_run(run_id)
     sets = {r.metric: r for r in store.set_results(run_id)}
-    rows = list(store.results_rows(run_id, parse_details)) if with_rows else []
+    rows = store.result_rows(run_id) if with_rows else []
     return RunData(run_id, store.root, run, rows, store.run_checks(run_id), sets)
 
 
@@ -84,7 +82,7 @@ def completeness_warnings(runs: Sequence[RunData]) -> list[str]:
     """A sentence for each run that is not complete: its numbers cover only what it made."""
     out = []
     for run in runs:
-        images = len({(r["prompt_id"], r["seed"]) for r in run.rows})
+        images = len({(r.prompt_id, r.seed) for r in run.rows})
         state = RUN_STATES.get(run.run.status)
         if state is None and images >= run.run.planned_images:
             continue
@@ -110,24 +108,24 @@ def load_runs(specs: Sequence[str], default_store: Path) -> list[RunData]:
 # ---------------------------------------------------------------------------- values
 
 
-def image_value(row: dict[str, Any], measure: str) -> float | None:
+def image_value(row: ResultRow, measure: str) -> float | None:
     """The number one image contributes to a measure, or None when it has none."""
-    if row["verdict"] is None or row["verdict"] == ERROR:
+    if row.verdict is None or row.verdict == ERROR:
         return None
     if measure == "pass_rate":
-        return None if row["passed"] is None else float(row["passed"])
-    return None if row["score"] is None else float(row["score"])
+        return None if row.passed is None else float(row.passed)
+    return None if row.score is None else float(row.score)
 
 
 def values_by_image(
-    rows: Iterable[dict[str, Any]], check: str, measure: str, category: str
+    rows: Iterable[ResultRow], check: str, measure: str, category: str
 ) -> dict[tuple[str, int], float]:
     out = {}
     for row in rows:
-        if row["check"] != check or (category != ALL and row["category"] != category):
+        if row.check != check or (category != ALL and row.category != category):
             continue
         if (value := image_value(row, measure)) is not None:
-            out[(row["prompt_id"], row["seed"])] = value
+            out[(row.prompt_id, row.seed)] = value
     return out
 
 
@@ -139,7 +137,7 @@ def by_prompt(values: dict[tuple[str, int], float]) -> list[list[float]]:
 
 
 def categories_of(runs: Sequence[RunData], check: str) -> list[str]:
-    found = {r["category"] for run in runs for r in run.rows if r["check"] == check}
+    found = {r.category for run in runs for r in run.rows if r.check == check}
     return [ALL, *sorted(found)]
 
 

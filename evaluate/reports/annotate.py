@@ -20,7 +20,7 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -139,17 +139,30 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def result_from_row(row: Mapping[str, Any]) -> CheckResult:
-    """A stored result row (``Store.results_rows``, or a table made from them) as a
-    CheckResult; ``details`` may still be JSON text, and a table's NaN means missing."""
-    details = row["details"]
+class StoredResult(Protocol):
+    """A ``ResultRow``, or a row of a table made from them (a pandas row: ``details`` may be
+    JSON text, and NaN means missing)."""
+
+    check: str
+    verdict: str | None
+    passed: Any
+    score: Any
+    reason: str | None
+    details: Any
+
+
+def result_from_row(row: StoredResult | Mapping[str, Any]) -> CheckResult:
+    """A stored result (a row, or its fields as a dict: the dashboard's cache key) as the
+    CheckResult the overlays are drawn from."""
+    get = row.get if isinstance(row, Mapping) else lambda name: getattr(row, name)
+    details = get("details")
     if isinstance(details, str):
         details = json.loads(details)
-    passed, score = row["passed"], row["score"]
+    passed, score = get("passed"), get("score")
     return CheckResult(
-        row["check"], row["verdict"] or "pending",
+        get("check"), get("verdict") or "pending",
         None if _missing(passed) else bool(passed), None if _missing(score) else float(score),
-        row["reason"] or "", details or {},
+        get("reason") or "", details or {},
     )  # fmt: skip
 
 

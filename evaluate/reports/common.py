@@ -103,7 +103,7 @@ def leaderboard_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
 
 def run_line(run: RunData) -> str:
     r = run.run
-    images = len({(x["prompt_id"], x["seed"]) for x in run.rows})
+    images = len({(x.prompt_id, x.seed) for x in run.rows})
     return f"{run.label}: model {r.model}, suite {r.suite_name} {r.suite_version}, {images} images"
 
 

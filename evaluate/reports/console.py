@@ -47,7 +47,7 @@ def print_comparison(console: Console, cmp: Comparison) -> None:
         for c in cmp.changes[:CHANGES_SHOWN]:
             arrow = "pass -> FAIL" if c.newly_failing else "fail -> pass"
             where = f"{c.check}  {c.prompt_id} seed {c.seed}"
-            console.print(f"  {arrow}  {where}: {c.candidate['reason']}")
+            console.print(f"  {arrow}  {where}: {c.candidate.reason}")
     style = "bold red" if cmp.failed else "bold green"
     console.print(f"[{style}]{gate_summary(cmp)}[/]")
 

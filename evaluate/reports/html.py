@@ -28,6 +28,7 @@ from t2iqa.reports.common import (
     set_metric_row,
     verdict_label,
 )
+from t2iqa.store.db import ResultRow
 
 
 class HTMLReport(ReportFormat):
@@ -50,7 +51,7 @@ THUMBNAIL_SIDE = 256
 MAX_HTML_CHANGES_PER_CHECK = 12
 
 
-def thumbnail_data_uri(run: RunData, row: dict[str, Any], side: int = THUMBNAIL_SIDE) -> str:
+def thumbnail_data_uri(run: RunData, row: ResultRow, side: int = THUMBNAIL_SIDE) -> str:
     """The image with this check's overlay drawn on it, as an embedded JPEG ("" when the
     file is missing: the page says so instead)."""
     shown = read_with_reasons(run.image_path(row), [result_from_row(row)], side)
@@ -102,7 +103,7 @@ def _change_html(cmp: Comparison, change: ImageChange) -> str:
         (cmp.baseline, change.baseline, "baseline"), (cmp.candidate, change.candidate, "candidate")
     ):  # fmt: skip
         uri = thumbnail_data_uri(run, row)
-        mark = "pass" if row["passed"] else "fail"
+        mark = "pass" if row.passed else "fail"
         img = (
             f'<img src="{uri}" alt="{_esc(side)} {_esc(change.prompt_id)}">'
             if uri
@@ -110,7 +111,7 @@ def _change_html(cmp: Comparison, change: ImageChange) -> str:
         )
         parts.append(
             f"<figure>{img}<figcaption><b>{_esc(side)}</b> ({_esc(run.label)}): "
-            f'<span class="{mark}">{mark.upper()}</span> {_esc(row["reason"])}'
+            f'<span class="{mark}">{mark.upper()}</span> {_esc(row.reason)}'
             "</figcaption></figure>"
         )
     title = "newly failing" if change.newly_failing else "newly passing"
@@ -184,7 +185,7 @@ def _changes_section(cmp: Comparison) -> list[str]:
             out += [
                 f"<li>{_esc(c.prompt_id)} seed {c.seed}: "
                 f"{'pass → fail' if c.newly_failing else 'fail → pass'}: "
-                f"{_esc(c.candidate['reason'])}</li>"
+                f"{_esc(c.candidate.reason)}</li>"
                 for c in rest
             ]
             out.append("</ul></details>")

@@ -31,18 +31,18 @@ class Cell:
 
     def add(self, row: dict[str, Any]) -> None:
         self.images += 1
-        if row["verdict"] is None:
+        if row.verdict is None:
             self.pending += 1
-        elif row["verdict"] == ERROR:
+        elif row.verdict == ERROR:
             self.errors += 1
-        elif row["passed"] is True:
+        elif row.passed is True:
             self.passed += 1
-        elif row["passed"] is False:
+        elif row.passed is False:
             self.failed += 1
         else:
             self.not_judged += 1
-        if row["score"] is not None:
-            self.score_sum += row["score"]
+        if row.score is not None:
+            self.score_sum += row.score
             self.scored += 1
 
     @property
@@ -59,13 +59,13 @@ def tally(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Cell]:
     """Cells keyed by (category, check), plus ("all", check) totals."""
     cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
     for row in rows:
-        cells[(row["category"], row["check"])].add(row)
-        cells[("all", row["check"])].add(row)
+        cells[(row.category, row.check)].add(row)
+        cells[("all", row.check)].add(row)
     return dict(cells)
 
 
 def error_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
-    return [r for r in store.results_rows(run_id) if r["verdict"] == ERROR]
+    return [r for r in store.result_rows(run_id) if r.verdict == ERROR]
 
 
 def _fmt(value: float | None, pct: bool = False) -> str:
@@ -116,7 +116,7 @@ def set_metric_table(results: list[SetResult]) -> Table:
 
 def print_summary(console: Console, store: Store, outcome: Any) -> None:
     run = store.get_run(outcome.run_id)
-    rows = list(store.results_rows(outcome.run_id))
+    rows = list(store.result_rows(outcome.run_id))
     images = len(store.done_keys(outcome.run_id))
     if outcome.plumbing_only:
         console.print(Panel(f"PLUMBING CHECK: {PLUMBING_NOTE}", style="yellow"))
@@ -135,7 +135,7 @@ def print_summary(console: Console, store: Store, outcome: Any) -> None:
         console.print(f"[yellow]warning:[/] {warning}")
     for failure in outcome.failures:
         console.print(f"[red]failed:[/] {failure}")
-    for row in [r for r in rows if r["verdict"] == ERROR][:10]:
-        where = f"{row['prompt_id']} seed {row['seed']} {row['check']}"
-        console.print(f"[red]check error:[/] {where}: {row['reason']}")
+    for row in [r for r in rows if r.verdict == ERROR][:10]:
+        where = f"{row.prompt_id} seed {row.seed} {row.check}"
+        console.print(f"[red]check error:[/] {where}: {row.reason}")
     console.print(f"store: {store.root}   export: t2iqa export {run.run_id} --store {store.root}")

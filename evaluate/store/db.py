@@ -15,13 +15,14 @@ across runs: re-scoring an unchanged image is a lookup.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,9 @@ class RunRecord:
 @dataclass(frozen=True)
 class ResultRow:
     """One (image, check) of a run as the store holds it; ``verdict`` is None while the
-    check has not judged the image yet. ``details`` is always parsed."""
+    check has not judged the image yet. ``details`` is parsed from the stored JSON on first
+    use: most readers (tables of verdicts and scores) never need it, and parsing it is most
+    of the cost of reading a large run."""
 
     run_id: str
     prompt_id: str
@@ -142,12 +145,25 @@ class ResultRow:
     passed: bool | None
     score: float | None
     reason: str | None
-    details: dict[str, Any]
     image_hash: str
     file: str  # relative to the store folder
     width: int
     height: int
     generation_seconds: float | None
+    details_json: str = field(default="{}", repr=False)
+
+    @functools.cached_property
+    def details(self) -> dict[str, Any]:
+        return json.loads(self.details_json)
+
+    def record(self, parse_details: bool = True) -> dict[str, Any]:
+        """The row as a flat dict (a DataFrame row); ``details`` parsed, or its JSON text."""
+        out = {name: getattr(self, name) for name in _ROW_COLUMNS}
+        out["details"] = self.details if parse_details else self.details_json
+        return out
+
+
+_ROW_COLUMNS = tuple(f.name for f in fields(ResultRow) if f.name != "details_json")
 
 
 @dataclass(frozen=True)
@@ -473,8 +489,8 @@ class Store:
         ]  # fmt: skip
 
     def result_rows(self, run_id: str) -> list[ResultRow]:
-        """The run's (image, check) rows, typed."""
-        return [ResultRow(**row) for row in self.results_rows(run_id)]
+        """The run's (image, check) rows, typed (``iter_result_rows``, as a list)."""
+        return list(self.iter_result_rows(run_id))
 
     def image_totals(self) -> dict[str, tuple[int, int]]:
         """run id -> (images stored, their pixels in all)."""
@@ -483,13 +499,10 @@ class Store:
         )
         return {run_id: (count, pixels) for run_id, count, pixels in rows}
 
-    def results_rows(self, run_id: str, parse_details: bool = True) -> Iterator[dict[str, Any]]:
-        """One row per (image, check of the run): the table that summaries and exports use.
-
-        Images whose result for a check is not stored yet come with verdict ``None``.
-        ``parse_details=False`` leaves ``details`` as its JSON text: parsing it is most of
-        the cost of reading a large run, and tables of verdicts and scores do not need it.
-        """
+    def iter_result_rows(self, run_id: str) -> Iterator[ResultRow]:
+        """One row per (image, check of the run), in suite order: the table that summaries,
+        comparisons and exports use. Images whose result for a check is not stored yet come
+        with verdict ``None``."""
         self.get_run(run_id)
         rows = self.conn.execute(
             """
@@ -511,7 +524,6 @@ class Store:
         for r in rows:
             d = dict(r)
             d["passed"] = None if d["passed"] is None else bool(d["passed"])
-            raw = d.pop("details_json") or "{}"
-            d["details"] = json.loads(raw) if parse_details else raw
+            d["details_json"] = d["details_json"] or "{}"
             d["check"] = d.pop("check_name")
-            yield d
+            yield ResultRow(**d)

@@ -17,7 +17,7 @@ COLUMNS = [
 
 
 def run_frame(store: Store, run_id: str) -> pd.DataFrame:
-    rows = list(store.results_rows(run_id))
+    rows = [r.record() for r in store.iter_result_rows(run_id)]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["details"] = frame["details"].map(lambda d: json.dumps(d, ensure_ascii=False))
     frame["file"] = frame["file"].map(lambda f: str(store.root / f))

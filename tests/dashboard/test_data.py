@@ -80,8 +80,8 @@ def test_store_problems_are_sentences(tmp_path: Path, dashboard_store: Path) -> 
 def test_missing_image_is_explained(dashboard_store: Path) -> None:
     frame = data.results_frame(dashboard_store, ["model-a"])
     row = frame.iloc[0]
-    (dashboard_store / row["file"]).unlink()
-    shown = read_with_reasons(dashboard_store / row["file"], [result_from_row(row)], 320)
+    (dashboard_store / row.file).unlink()
+    shown = read_with_reasons(dashboard_store / row.file, [result_from_row(row)], 320)
     assert isinstance(shown, str) and "missing" in shown
 
 

@@ -78,7 +78,7 @@ def test_a_run_that_is_not_complete_is_said_to_be(store: Path) -> None:
     base, cand = load_runs(["base", "worse"], store)
     assert not any("planned images" in w for w in compare_runs(base, cand, Gate()).warnings)
     cand.run = replace(cand.run, status="interrupted")
-    cand.rows = [r for r in cand.rows if r["seed"] == 0]  # half of its images
+    cand.rows = [r for r in cand.rows if r.seed == 0]  # half of its images
     warnings = compare_runs(base, cand, Gate()).warnings
     assert "worse was interrupted: 216 of its 432 planned images" in " ".join(warnings)
     board = leaderboard([base, cand], Gate())

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -134,9 +135,10 @@ def test_html_report_shows_its_images_in_chromium(
 
 def test_html_escapes_what_users_wrote(comparison_store: Path) -> None:
     base, cand = load_runs(["base", "worse"], comparison_store)
-    for row in cand.rows:
-        row["prompt"] = "<script>alert(1)</script>"
-        row["reason"] = '"><img src=x onerror=alert(1)>'
+    cand.rows = [
+        replace(row, prompt="<script>alert(1)</script>", reason='"><img src=x onerror=alert(1)>')
+        for row in cand.rows
+    ]
     page = comparison_html(compare_runs(base, cand, Gate()))
     assert "<script>alert" not in page and "onerror=alert(1)>" not in page
     assert "&lt;script&gt;" in page

@@ -57,6 +57,6 @@ def test_check_and_import_give_identical_verdicts(tmp_path: Path) -> None:
         checked = {r.check: r for r in report.verdicts[0].results}
         for check in CHECKS:
             row = imported.loc[(name, check)]
-            assert row["verdict"] == checked[check].verdict, (name, check)
-            assert row["score"] == checked[check].score, (name, check)
+            assert row.verdict == checked[check].verdict, (name, check)
+            assert row.score == checked[check].score, (name, check)
         assert checked["ocr_text"].verdict == "ok", (name, checked["ocr_text"].reason)

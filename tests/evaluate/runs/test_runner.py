@@ -45,8 +45,8 @@ def test_run_scores_and_a_second_run_reuses_everything(store_dir: Path) -> None:
         )
         assert run.provenance["source"]["pipeline_class"] == "StableDiffusionPipeline"
         assert run.config["run_config"]["settings"]["steps"] == 2
-        rows = list(store.results_rows(first.run_id))
-        assert len(rows) == 6 and all(r["verdict"] == "ok" for r in rows)
+        rows = list(store.result_rows(first.run_id))
+        assert len(rows) == 6 and all(r.verdict == "ok" for r in rows)
         second = execute_run(config(), store)
         assert second.run_id == first.run_id and second.resumed
         assert (second.generated, second.skipped, second.scored, second.cached) == (0, 6, 0, 6)
@@ -55,14 +55,14 @@ def test_run_scores_and_a_second_run_reuses_everything(store_dir: Path) -> None:
 def test_default_run_scores_with_every_check(store_dir: Path) -> None:
     with Store(store_dir) as store:
         outcome = execute_run(config(checks=None, seeds=(0,), limit=None), store)
-        rows = list(store.results_rows(outcome.run_id))
-    assert {r["check"] for r in rows} == set(REGISTRY)
-    by_check = {(r["prompt_id"], r["check"]): r for r in rows}
+        rows = list(store.result_rows(outcome.run_id))
+    assert {r.check for r in rows} == set(REGISTRY)
+    by_check = {(r.prompt_id, r.check): r for r in rows}
     text_prompt = next(p for p, c in by_check if p.startswith("text"))
     # A text prompt is judged by ocr_text, the others by unexpected_text.
-    assert by_check[(text_prompt, "unexpected_text")]["verdict"] == "not_applicable"
-    assert by_check[(text_prompt, "ocr_text")]["verdict"] != "not_applicable"
-    assert not [r for r in rows if r["verdict"] == "error"]
+    assert by_check[(text_prompt, "unexpected_text")].verdict == "not_applicable"
+    assert by_check[(text_prompt, "ocr_text")].verdict != "not_applicable"
+    assert not [r for r in rows if r.verdict == "error"]
 
 
 def test_config_round_trips_and_names_the_run() -> None:
@@ -157,7 +157,7 @@ def test_a_run_killed_mid_way_resumes_without_regenerating_or_duplicating(tmp_pa
         assert len(after) == 40
         assert all(after[k] == h for k, h in before.items())  # finished images untouched
         assert store.get_run(outcome.run_id).status == "complete"
-        assert len(list(store.results_rows(outcome.run_id))) == 40
+        assert len(list(store.result_rows(outcome.run_id))) == 40
 
 
 def test_folder_import_run(tmp_path: Path, store_dir: Path) -> None:
@@ -180,10 +180,10 @@ def test_folder_import_run(tmp_path: Path, store_dir: Path) -> None:
             store,
         )
         assert outcome.generated == 2 and not outcome.plumbing_only
-        rows = {r["prompt_id"]: r for r in store.results_rows(outcome.run_id)}
-        assert rows[suite.prompts[0].id]["verdict"] == "black"
-        assert rows[suite.prompts[1].id]["verdict"] == "ok"
-        assert rows[suite.prompts[1].id]["file"].endswith(".jpg")
+        rows = {r.prompt_id: r for r in store.result_rows(outcome.run_id)}
+        assert rows[suite.prompts[0].id].verdict == "black"
+        assert rows[suite.prompts[1].id].verdict == "ok"
+        assert rows[suite.prompts[1].id].file.endswith(".jpg")
 
 
 class CrashingCheck(ImageSanityCheck):
@@ -200,11 +200,11 @@ def test_a_crashing_check_becomes_an_error_row_and_exit_1(
     monkeypatch.setitem(REGISTRY, "crashing", CrashingCheck)
     with Store(store_dir) as store:
         outcome = execute_run(config(checks=("image_sanity", "crashing")), store)
-        rows = list(store.results_rows(outcome.run_id))
-    assert {r["check"]: r["verdict"] for r in rows} == {"image_sanity": "ok", "crashing": "error"}
-    crashed = [r for r in rows if r["check"] == "crashing"]
+        rows = list(store.result_rows(outcome.run_id))
+    assert {r.check: r.verdict for r in rows} == {"image_sanity": "ok", "crashing": "error"}
+    crashed = [r for r in rows if r.check == "crashing"]
     assert len(crashed) == 6
-    assert crashed[0]["reason"] == "check crashed: RuntimeError: detector exploded"
+    assert crashed[0].reason == "check crashed: RuntimeError: detector exploded"
     args = ["t2iqa", "run", "--limit", "3", "--seeds", "2", "--steps", "2", "--store", str(store_dir),
             "--check", "image_sanity", "--check", "crashing"]  # fmt: skip
     monkeypatch.setattr(sys, "argv", args)
