@@ -37,6 +37,7 @@ from PIL import Image
 from t2iqa.checks.base import SetMetric
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import SetResult
+from t2iqa.core.weights import read_state_dict, state_dict_buffer
 
 INCEPTION_SIZE = 299
 FID_MIN_RELIABLE = 2048  # below this FID is dominated by its bias (Chong & Forsyth 2020)
@@ -92,25 +93,57 @@ class EmbeddedFeatures(torch.nn.Module):
         return torch.relu(self.conv(x)).mean(dim=(2, 3))
 
 
+# torch-fidelity's port of the TF Inception used by the FID reference code; torch.hub checks
+# that the download's sha256 starts with the prefix in its name.
+INCEPTION_URL = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
+    "weights-inception-2015-12-05-6726825d.pth"
+)
+INCEPTION_SHA256_PREFIX = "6726825d"
+
+
+def inception_weights_file(weights: str | None) -> Path:
+    """The file given, or the release file in torch's hub cache (downloaded once)."""
+    if weights:
+        return Path(weights)
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_URL.rsplit("/", 1)[1]
+    if cached.is_file():
+        return cached
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(
+            INCEPTION_URL, str(cached), hash_prefix=INCEPTION_SHA256_PREFIX, progress=False
+        )
+    except Exception as exc:  # no network, or a corrupted download
+        raise Unavailable(
+            f"cannot download the Inception weights ({type(exc).__name__}: {str(exc)[:160]}); "
+            f"with no network, download {INCEPTION_URL.rsplit('/', 1)[1]} once elsewhere "
+            "and pass inception_weights=PATH"
+        ) from exc
+    return cached
+
+
 def load_inception(weights: str | None) -> torch.nn.Module:
-    """torchmetrics' Inception-v3 (torch-fidelity port): 2048 pool features."""
+    """torchmetrics' Inception-v3 (torch-fidelity port): 2048 pool features.
+
+    The weights are read here as tensors only (``read_state_dict``): torch-fidelity would
+    ``torch.load(path, weights_only=False)`` a path, which runs any code a crafted file holds.
+    It is handed the checked tensors instead."""
     try:
         from torchmetrics.image.fid import NoTrainInceptionV3
     except ImportError as exc:
         raise Unavailable("FID needs torchmetrics[image] (torch-fidelity)") from exc
-    if weights and not Path(weights).is_file():
-        raise Unavailable(f"Inception weights {weights} do not exist")
+    path = inception_weights_file(weights)
+    state = read_state_dict(path)
     try:
         return NoTrainInceptionV3(
             name="inception-v3-compat", features_list=["2048"],
-            feature_extractor_weights_path=weights,
+            feature_extractor_weights_path=state_dict_buffer(state),  # type: ignore[arg-type]
         ).eval()  # fmt: skip
-    except Exception as exc:  # the download failed: offline machine
+    except RuntimeError as exc:  # load_state_dict: other names or shapes
         raise Unavailable(
-            f"cannot load the Inception weights ({type(exc).__name__}: {str(exc)[:160]}); "
-            "with no network, download pt_inception-2015-12-05-6726825d.pth once elsewhere "
-            "and pass inception_weights=PATH"
-        ) from exc
+            f"{path} does not hold the Inception-v3 FID weights ({str(exc).splitlines()[0]})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -420,7 +453,7 @@ class _InceptionMetric(SetMetric):
     class Config:
         reference: str | None = None  # a folder of real images or an .npz of statistics
         feature_extractor: str = "inception"  # or "embedded" (plumbing only)
-        inception_weights: str | None = None  # a local pt_inception-2015-12-05 file
+        inception_weights: str | None = None  # a local weights-inception-2015-12-05 file
         resize_mode: str = "clean"  # "clean" (PIL bicubic, as clean-fid) or "legacy"
         resolution: int = INCEPTION_SIZE
         batch_size: int = 32

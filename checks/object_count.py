@@ -209,13 +209,29 @@ def build_embedded_owl(folder: Path) -> Path:
 
 
 @remember_failure
+def refuse_pickled_yolo(model: str, trusted: bool) -> None:
+    """ultralytics loads a ``.pt`` model with ``torch.load(weights_only=False)``: a crafted
+    file runs code. Such files load only when the user vouches for them; exported formats
+    (ONNX, TensorRT, TFLite) hold no code and need no vouching."""
+    if Path(model).suffix.lower() in (".pt", ".pth") and not trusted:
+        raise Unavailable(
+            f"refused to load {model}: YOLO .pt files are Python pickles that ultralytics "
+            "loads with code execution enabled. Export it to ONNX (`yolo export "
+            f"model={model} format=onnx`) and pass the .onnx file, or set "
+            "object_count.trust_weights_file=true for a file whose origin you trust"
+        )
+
+
 @functools.cache
-def load_detector(backend: str, model: str, device: str) -> OwlDetector | YoloDetector:
+def load_detector(
+    backend: str, model: str, device: str, trust_weights_file: bool = False
+) -> OwlDetector | YoloDetector:
     try:
         dev = pick_device(device, "object_count.device")
     except T2IQAError as exc:
         raise Unavailable(str(exc)) from exc
     if backend == "yolo":
+        refuse_pickled_yolo(model, trust_weights_file)
         try:
             from ultralytics import YOLO
         except ImportError as exc:
@@ -267,6 +283,8 @@ class ObjectCountCheck(Check):
         nms_iou: float = 0.5  # boxes of one noun overlapping more than this are one object
         margin: float = 0.05  # verdicts that flip within +-margin are flagged low-confidence
         device: str = "auto"
+        # backend=yolo: load a pickled .pt model (it can run code when loaded). Off by default.
+        trust_weights_file: bool = False
 
         def __post_init__(self) -> None:
             from t2iqa.core.errors import T2IQAError
@@ -282,7 +300,7 @@ class ObjectCountCheck(Check):
     def check(self, item: ImageUnderTest) -> CheckResult:
         cfg = self.config
         try:
-            detector = load_detector(cfg.backend, cfg.model, cfg.device)
+            detector = load_detector(cfg.backend, cfg.model, cfg.device, cfg.trust_weights_file)
             nouns = list(item.spec.expect.counts)
             detections = detector.detect(item.image, nouns, max(0.0, cfg.min_score - cfg.margin))
         except Unavailable as exc:
