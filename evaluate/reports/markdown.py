@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,12 +38,27 @@ class MarkdownReport(ReportFormat):
         return leaderboard_markdown(board)
 
 
+# What Markdown (GitHub-flavoured) would act on in text a user wrote: backslashes, code,
+# emphasis, table pipes, strikethrough, link and image openers. An underscore inside a word
+# never starts emphasis in GFM, so identifiers like clip_alignment stay as written.
+_MD_ACTIVE = re.compile(r"[\\`*|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|\](?=[(\[:])|!(?=\[)")
+
+
+class Raw(str):
+    """Markdown this module wrote itself (bold verdicts): table cells leave it as it is."""
+
+
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text a user controls (run ids, model names, categories, reasons) as inert Markdown on
+    one line: HTML escaped as the HTML report does, Markdown syntax backslash-escaped."""
+    if isinstance(text, Raw):
+        return str(text)
+    one_line = " ".join(str(text).splitlines())
+    return _MD_ACTIVE.sub(lambda m: "\\" + m.group(0), html.escape(one_line, quote=False))
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+def _md_table(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
     return lines
 
@@ -49,7 +66,7 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]
 def comparison_markdown(cmp: Comparison) -> str:
     status = "❌" if cmp.failed else "✅"
     lines = [
-        f"## t2iqa compare: {status} {gate_summary(cmp)}",
+        f"## t2iqa compare: {status} {_md(gate_summary(cmp))}",
         "",
         f"- **baseline** {_md(run_line(cmp.baseline))}",
         f"- **candidate** {_md(run_line(cmp.candidate))}",
@@ -64,7 +81,7 @@ def comparison_markdown(cmp: Comparison) -> str:
         [*CELL_HEADER, "verdict"],
         [
             [*cell_columns(c),
-             f"**{verdict_label(c)}**" if c.verdict == REGRESSED else verdict_label(c)]
+             Raw(f"**{verdict_label(c)}**") if c.verdict == REGRESSED else verdict_label(c)]
             for c in notable
         ],
     )  # fmt: skip

@@ -142,3 +142,26 @@ def test_html_escapes_what_users_wrote(comparison_store: Path) -> None:
     page = comparison_html(compare_runs(base, cand, Gate()))
     assert "<script>alert" not in page and "onerror=alert(1)>" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_markdown_keeps_what_users_wrote_inert(comparison_store: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    base, cand = load_runs(["base", "worse"], comparison_store)
+    cand.label = "cand|<b>bold</b>"
+    cand.run = replace(cand.run, model='<img src=x onerror="alert(1)">')
+    category = "[click](https://evil.example) ![px](https://evil.example/p.png) **x** `y`"
+    cand.rows = [replace(r, category=category) for r in cand.rows]
+    base.rows = [replace(r, category=category) for r in base.rows]
+    text = comparison_markdown(compare_runs(base, cand, Gate()))
+    page = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<img" not in page and "<a " not in page and "<b>" not in page
+    assert "<code>" not in page and "<strong>x</strong>" not in page
+    assert "&lt;img src=x" in page and "[click](https://evil.example)" in page
+    assert "<strong>regressed</strong>" in page  # our own emphasis still renders
+    for table in re.findall(r"<table>.*?</table>", page, flags=re.S):
+        widths = {
+            len(re.findall(r"<t[hd][ >]", row))
+            for row in re.findall(r"<tr>.*?</tr>", table, flags=re.S)
+        }
+        assert len(widths) == 1, widths  # no user text split a row into extra cells
