@@ -87,11 +87,13 @@ def check(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     workers: int = 1,
     on_result: Callable[[QAVerdict], None] | None = None,
+    allow_outside_paths: bool = False,
 ) -> CheckReport:
     """Pre-publication QA: judge image files (or folders) against one prompt, or the entries
     of a manifest, under a policy (a ``Policy``, its dict, or a YAML path; default: every
     check). ``expect`` overrides what the prompt implies (``{"text": "OPEN", "hands": 2}``);
-    ``options`` override check options (``{"ocr_text": {"max_ned": 0.1}}``)."""
+    ``options`` override check options (``{"ocr_text": {"max_ned": 0.1}}``). A manifest's
+    image paths must stay inside its folder unless ``allow_outside_paths``."""
     from t2iqa.core.expectations import parse_expectations
     from t2iqa.qa.verdicts import (
         check_entries,
@@ -104,7 +106,7 @@ def check(
     if manifest is not None and paths:
         raise T2IQAError("give image paths with a prompt, or a manifest, not both")
     if manifest is not None:
-        entries = read_manifest(Path(manifest))
+        entries = read_manifest(Path(manifest), allow_outside_paths)
     elif paths:
         if prompt is None:
             raise T2IQAError("a prompt is required with image paths (or use a manifest)")
@@ -185,14 +187,18 @@ def run(
     scorers: str = "default",
     reporter: Reporter | None = None,
     source: ImageSource | None = None,
+    allow_outside_paths: bool = False,
 ) -> RunResult:
     """Generate (or import, with ``images``) a suite's images, score them and store them;
     the same call resumes an interrupted run. ``seeds=4`` means seeds 0-3; a sequence names
-    them. ``scorers="embedded"`` uses tiny random-weight scorers (plumbing only)."""
-    from t2iqa.generation.base import GenerationSettings
+    them. ``scorers="embedded"`` uses tiny random-weight scorers (plumbing only). An import
+    manifest's paths must stay inside ``images`` unless ``allow_outside_paths``."""
+    from t2iqa.generation.base import MAX_SEEDS, GenerationSettings, checked_seeds
     from t2iqa.runs.runner import RunConfig, execute_run
 
-    seed_list = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+    if isinstance(seeds, int) and not 1 <= seeds <= MAX_SEEDS:
+        raise T2IQAError(f"seeds: a count from 1 to {MAX_SEEDS}, not {seeds}")
+    seed_list = checked_seeds(range(seeds) if isinstance(seeds, int) else seeds)
     if limit is not None and limit < 1:
         raise T2IQAError("limit must be 1 or more")
     if scorers not in ("default", "embedded"):
@@ -206,6 +212,7 @@ def run(
         checks=tuple(checks) if checks else None, check_options=c_opts, limit=limit,
         images_dir=str(images) if images else None, manifest=str(manifest) if manifest else None,
         set_metrics=tuple(set_metrics), set_options=s_opts,
+        allow_outside_paths=allow_outside_paths,
     )  # fmt: skip
     with open_store(store) as st:
         outcome = execute_run(config, st, reporter, run_id=run_id, source=source)

@@ -52,6 +52,9 @@ def check_cmd(
     workers: Annotated[
         int, typer.Option(help="Processes (each loads the models once; for large batches).")
     ] = 1,
+    allow_outside_paths: Annotated[
+        bool, typer.Option(help="Let the --manifest name images outside its folder.")
+    ] = False,
 ) -> None:
     """Pre-publication QA: a verdict per image, with its reasons.
 
@@ -89,6 +92,7 @@ def check_cmd(
     report = api.check(
         images or [], prompt, expect=expect, manifest=manifest, policy=policy,
         options=parse_check_options(check_option or []), workers=workers, on_result=show,
+        allow_outside_paths=allow_outside_paths,
     )  # fmt: skip
     verdicts, pol = report.verdicts, report.policy
     if as_json:

@@ -115,26 +115,28 @@ def write_report(path: Path, text: str) -> None:
 
 
 def parse_seeds(seeds: str) -> tuple[int, ...]:
-    """``4`` means seeds 0-3; ``7,8,9`` lists seeds; ``10-13`` is a range."""
+    """``4`` means seeds 0-3; ``7,8,9`` lists seeds; ``10-13`` is a range. Bounded before
+    anything is built: ``0-999999999`` is a mistake to report, not a list to allocate."""
+    from t2iqa.generation.base import MAX_SEEDS, checked_seeds
+
     text = seeds.strip()
+    usage = f"--seeds {seeds!r}: give a count (4 = seeds 0-3), a list (7,8,9) or a range (10-13)"
     try:
         if "," in text:
-            values = tuple(int(s) for s in text.split(",") if s.strip())
+            values = [int(s) for s in text.split(",") if s.strip()]
         elif "-" in text.lstrip("-"):
-            lo, hi = text.split("-", 1)
-            values = tuple(range(int(lo), int(hi) + 1))
+            lo, hi = (int(part) for part in text.split("-", 1))
+            if not 0 < hi - lo + 1 <= MAX_SEEDS:
+                raise T2IQAError(f"--seeds {seeds!r}: a range of 1 to {MAX_SEEDS} seeds")
+            values = list(range(lo, hi + 1))
         else:
             count = int(text)
-            if count < 1:
-                raise ValueError
-            values = tuple(range(count))
+            if not 1 <= count <= MAX_SEEDS:
+                raise T2IQAError(f"--seeds {seeds!r}: a count from 1 to {MAX_SEEDS}")
+            values = list(range(count))
     except ValueError:
-        raise T2IQAError(
-            f"--seeds {seeds!r}: give a count (4 = seeds 0-3), a list (7,8,9) or a range (10-13)"
-        ) from None
-    if not values or len(set(values)) != len(values) or min(values) < 0:
-        raise T2IQAError(f"--seeds {seeds!r}: seeds must be distinct whole numbers >= 0")
-    return values
+        raise T2IQAError(usage) from None
+    return checked_seeds(values, f"--seeds {seeds!r}")
 
 
 def parse_check_options(options: list[str]) -> dict[str, dict[str, Any]]:

@@ -77,6 +77,10 @@ def run(
     manifest: Annotated[
         Path | None, typer.Option(help="Manifest for --images (CSV/JSONL: file, prompt_id, seed).")
     ] = None,
+    allow_outside_paths: Annotated[
+        bool,
+        typer.Option(help="Let the --manifest name files outside the --images folder."),
+    ] = False,
     run_id: Annotated[
         str | None, typer.Option(help="Name the run (default: derived from its config).")
     ] = None,
@@ -105,6 +109,7 @@ def run(
             set_metrics=tuple(set_metric or ()),
             set_options=parse_check_options(set_option or []), settings=settings,
             images=images, manifest=manifest, limit=limit, run_id=run_id, scorers=scorers,
+            allow_outside_paths=allow_outside_paths,
             reporter=RichReporter(),
         )  # fmt: skip
     except RunInterrupted as stop:

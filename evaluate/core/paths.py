@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from t2iqa.core.errors import T2IQAError
+
 
 def default_cache_dir() -> Path:
     """Where t2iqa keeps what it builds locally (override with T2IQA_CACHE)."""
@@ -14,3 +16,23 @@ def default_cache_dir() -> Path:
         return Path(env).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "t2iqa"
+
+
+def path_in_folder(folder: Path, name: str, where: str, allow_outside: bool = False) -> Path:
+    """A file a manifest names, relative to the manifest's folder. One that leads outside the
+    folder (``..``, an absolute path, a symlink out) is refused unless ``allow_outside``:
+    a manifest from someone else must not make t2iqa read, or copy into a store, any file
+    the user did not hand over."""
+    path = Path(name) if Path(name).is_absolute() else folder / name
+    if allow_outside:
+        return path
+    try:
+        inside = path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a symlink loop: nothing to read there either
+        inside = False
+    if not inside:
+        raise T2IQAError(
+            f"{where}: {name!r} is outside {folder}; manifest paths must stay inside the "
+            "manifest's folder (--allow-outside-paths allows others)"
+        )
+    return path

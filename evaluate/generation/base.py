@@ -25,6 +25,24 @@ if TYPE_CHECKING:
     from t2iqa.suites.files import Suite
 
 
+MAX_SEED = 2**63 - 1  # SQLite's largest integer; torch.Generator takes any 64-bit seed
+MAX_SEEDS = 10_000  # seeds per prompt in one run: more is a typo, not an evaluation
+
+
+def checked_seeds(seeds: Sequence[int], what: str = "seeds") -> tuple[int, ...]:
+    """Seeds a run may use: distinct whole numbers from 0 to MAX_SEED, at most MAX_SEEDS."""
+    values = tuple(seeds)
+    if not values or len(values) > MAX_SEEDS:
+        raise T2IQAError(f"{what}: give 1 to {MAX_SEEDS} seeds per prompt, not {len(values)}")
+    bad = [s for s in values if isinstance(s, bool) or not isinstance(s, int)]
+    bad += [s for s in values if isinstance(s, int) and not 0 <= s <= MAX_SEED]
+    if bad:
+        raise T2IQAError(f"{what}: seeds are whole numbers from 0 to {MAX_SEED}, not {bad[0]!r}")
+    if len(set(values)) != len(values):
+        raise T2IQAError(f"{what}: each seed once (a repeated seed repeats the same image)")
+    return values
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
     """Everything besides prompt and seed that decides an image. ``None`` = pipeline default."""
@@ -72,6 +90,15 @@ class GeneratedImage:
     flags: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RejectedImage:
+    """A request the source could not fulfil (an unreadable imported file). The run goes on
+    with the rest and lists the rejected ones at the end (exit 1)."""
+
+    request: GenerationRequest
+    reason: str
+
+
 class SourceConfig(Protocol):
     """What a run tells its source (``t2iqa.runs.runner.RunConfig`` is one)."""
 
@@ -79,6 +106,7 @@ class SourceConfig(Protocol):
     settings: GenerationSettings
     images_dir: str | None
     manifest: str | None
+    allow_outside_paths: bool  # manifest paths may leave the images folder
 
 
 class ImageSource(ABC):
@@ -102,8 +130,11 @@ class ImageSource(ABC):
         """The (prompt, seed) images this run holds, in order."""
 
     @abstractmethod
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GeneratedImage]:
-        """Images for one batch of requests, in the same order."""
+    def generate(
+        self, requests: Sequence[GenerationRequest]
+    ) -> Sequence[GeneratedImage | RejectedImage]:
+        """Images for one batch of requests, in the same order; a request that cannot be
+        fulfilled comes back as a ``RejectedImage`` saying why."""
 
     def expected_size(self) -> tuple[int, int] | None:
         return None
@@ -137,7 +168,7 @@ def generate_with_backoff(
     source: ImageSource,
     requests: Sequence[GenerationRequest],
     batch_size: int,
-    on_images: Callable[[list[GeneratedImage]], None],
+    on_images: Callable[[Sequence[GeneratedImage | RejectedImage]], None],
     warn: Callable[[str], None],
 ) -> None:
     """Generate ``requests`` in batches, halving the batch on out-of-memory and retrying.

@@ -13,8 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from t2iqa.core.errors import T2IQAError
-from t2iqa.core.images import IMAGE_SUFFIXES, ImageInputError, decode_image
-from t2iqa.generation.base import GeneratedImage, GenerationRequest, ImageSource, SourceConfig
+from t2iqa.core.images import IMAGE_SUFFIXES, MAX_FILE_BYTES, ImageInputError, decode_image
+from t2iqa.core.paths import path_in_folder
+from t2iqa.generation.base import (
+    MAX_SEED,
+    GeneratedImage,
+    GenerationRequest,
+    ImageSource,
+    RejectedImage,
+    SourceConfig,
+)
 
 if TYPE_CHECKING:
     from t2iqa.suites.files import Suite
@@ -32,7 +40,9 @@ FILE_COLUMNS = ("file", "image", "path", "filename")
 ID_COLUMNS = ("prompt_id", "id")
 
 
-def read_manifest(images_dir: Path, manifest: Path | None, suite: Suite) -> list[ManifestRow]:
+def read_manifest(
+    images_dir: Path, manifest: Path | None, suite: Suite, allow_outside: bool = False
+) -> list[ManifestRow]:
     """Map image files to prompt ids.
 
     With a manifest (CSV or JSONL: ``file``, ``prompt_id``, optional ``seed``), its rows. Without
@@ -51,7 +61,7 @@ def read_manifest(images_dir: Path, manifest: Path | None, suite: Suite) -> list
             f"no images found in {images_dir}: add a manifest.csv (file,prompt_id[,seed]) or "
             "name files <prompt_id>.png"
         )
-    rows, problems = _resolve_rows(raw, images_dir, suite)
+    rows, problems = _resolve_rows(raw, images_dir, suite, allow_outside)
     if problems:
         shown = "\n".join(f"  - {p}" for p in problems[:50])
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
@@ -90,39 +100,46 @@ def _manifest_rows(manifest: Path) -> list[RawRow]:
     return [_manifest_fields(row, f"{manifest.name} row {n}") for n, row in enumerate(reader, 2)]
 
 
+def seed_value(seed: Any) -> int:
+    """A seed as a manifest writes it: a whole number from 0 to 2**63 - 1 (JSON number or
+    text). ``true``, ``2.9`` and ``-7`` are mistakes, not seeds 1, 2 and -7."""
+    if isinstance(seed, str) and seed.strip().isdigit():
+        seed = int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be a whole number, got {seed!r} (0 to {MAX_SEED})")
+    return seed
+
+
 def _resolve_rows(
-    raw: Sequence[RawRow], images_dir: Path, suite: Suite
+    raw: Sequence[RawRow], images_dir: Path, suite: Suite, allow_outside: bool
 ) -> tuple[list[ManifestRow], list[str]]:
-    """Rows whose prompt is in the suite and whose file exists, each (prompt, seed) once;
-    and the problems with the rest."""
+    """Rows whose prompt is in the suite and whose file exists inside ``images_dir``, each
+    (prompt, seed) once; and the problems with the rest."""
     known = suite.by_id()
     problems: list[str] = []
     rows: list[ManifestRow] = []
     next_seed: dict[str, int] = {}
     seen: dict[tuple[str, int], str] = {}
     for where, file, pid, seed in raw:
-        path = (images_dir / file) if not Path(file).is_absolute() else Path(file)
         if pid not in known:
             problems.append(f"{where}: prompt id {pid!r} is not in suite {suite.name!r}")
+            continue
+        try:
+            path = path_in_folder(images_dir, file, where, allow_outside)
+            number = next_seed.get(pid, 0) if seed in (None, "") else seed_value(seed)
+        except (T2IQAError, ValueError) as exc:
+            problems.append(str(exc) if isinstance(exc, T2IQAError) else f"{where}: {exc}")
             continue
         if not path.is_file():
             problems.append(f"{where}: no such file {path}")
             continue
-        if seed in (None, ""):
-            seed_value = next_seed.get(pid, 0)
-        else:
-            try:
-                seed_value = int(seed)
-            except (TypeError, ValueError):
-                problems.append(f"{where}: seed must be a whole number, got {seed!r}")
-                continue
-        next_seed[pid] = max(next_seed.get(pid, 0), seed_value + 1)
-        if (pid, seed_value) in seen:
-            first = seen[(pid, seed_value)]
-            problems.append(f"{where}: prompt {pid!r} seed {seed_value} already given by {first}")
+        next_seed[pid] = max(next_seed.get(pid, 0), number + 1)
+        if (pid, number) in seen:
+            first = seen[(pid, number)]
+            problems.append(f"{where}: prompt {pid!r} seed {number} already given by {first}")
             continue
-        seen[(pid, seed_value)] = where
-        rows.append(ManifestRow(where, path, pid, seed_value))
+        seen[(pid, number)] = where
+        rows.append(ManifestRow(where, path, pid, number))
     return rows, problems
 
 
@@ -148,12 +165,15 @@ class FolderSource(ImageSource):
         if not config.images_dir:
             raise T2IQAError("a folder import needs --images DIR")
         manifest = Path(config.manifest) if config.manifest else None
-        return cls(Path(config.images_dir), manifest, config.model)
+        return cls(Path(config.images_dir), manifest, config.model, config.allow_outside_paths)
 
-    def __init__(self, images_dir: Path, manifest: Path | None, label: str) -> None:
+    def __init__(
+        self, images_dir: Path, manifest: Path | None, label: str, allow_outside: bool = False
+    ) -> None:
         self.images_dir = images_dir
         self.manifest = manifest
         self.label = label
+        self.allow_outside = allow_outside
         self._rows: dict[tuple[str, int], ManifestRow] = {}
 
     def describe(self) -> dict[str, Any]:
@@ -165,27 +185,32 @@ class FolderSource(ImageSource):
         }
 
     def plan(self, suite: Suite, seeds: Sequence[int]) -> list[GenerationRequest]:
-        rows = read_manifest(self.images_dir, self.manifest, suite)
+        rows = read_manifest(self.images_dir, self.manifest, suite, self.allow_outside)
         by_id = suite.by_id()
         self._rows = {(r.prompt_id, r.seed): r for r in rows}
         return [GenerationRequest(by_id[r.prompt_id], r.seed) for r in rows]
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[GeneratedImage]:
-        out = []
-        for req in requests:
-            row = self._rows[req.key]
+    def generate(
+        self, requests: Sequence[GenerationRequest]
+    ) -> list[GeneratedImage | RejectedImage]:
+        return [self._import(self._rows[req.key], req) for req in requests]
+
+    @staticmethod
+    def _import(row: ManifestRow, req: GenerationRequest) -> GeneratedImage | RejectedImage:
+        """One file with its original bytes, or why it cannot be imported. The decoder and
+        limits are `t2iqa check`'s, so an imported file is judged on the same pixels (EXIF
+        rotation, alpha on white, 16-bit scaling) and refused for the same reasons."""
+        try:
+            size = row.file.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ImageInputError(
+                    f"{size / 2**20:.0f} MiB is above the {MAX_FILE_BYTES // 2**20} MiB limit"
+                )
             data = row.file.read_bytes()
-            # The decoder and limits of `t2iqa check`, so an imported file is judged on the
-            # same pixels (EXIF rotation, alpha on white, 16-bit scaling) as a checked one.
-            try:
-                width, height = decode_image(data).image.size
-            except ImageInputError as exc:
-                reason = str(exc).removeprefix("image: ")
-                raise T2IQAError(
-                    f"{row.where}: {row.file} is not a readable image: {reason}"
-                ) from None
-            flags = {"source_file": row.file.name}
-            out.append(
-                GeneratedImage(req, data, row.file.suffix.lower(), width, height, None, flags)
-            )
-        return out
+            width, height = decode_image(data).image.size
+        except (ImageInputError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            reason = str(reason or exc).removeprefix("image: ")
+            return RejectedImage(req, f"{row.where}: {row.file} is not a readable image: {reason}")
+        flags = {"source_file": row.file.name}
+        return GeneratedImage(req, data, row.file.suffix.lower(), width, height, None, flags)

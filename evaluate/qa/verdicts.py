@@ -23,6 +23,7 @@ from t2iqa.checks import REGISTRY, build_checks
 from t2iqa.checks.base import Check, ImageUnderTest, run_check
 from t2iqa.core.errors import SuiteError, T2IQAError
 from t2iqa.core.images import ImageInputError, LoadedImage, images_in, read_image_file
+from t2iqa.core.paths import path_in_folder
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import ERROR, UNAVAILABLE, CheckResult
 from t2iqa.suites.files import parse_prompt_entry, read_yaml
@@ -170,10 +171,10 @@ def expectations_for(
     return expect
 
 
-def read_manifest(path: Path) -> list[QAEntry]:
-    """A JSONL or CSV manifest: image path (relative to the manifest), prompt, optional
-    expectations (JSONL: an ``expect`` object; CSV: ``text``, ``hands``, ``counts`` columns
-    with counts as ``apple=3;dog=1``)."""
+def read_manifest(path: Path, allow_outside: bool = False) -> list[QAEntry]:
+    """A JSONL or CSV manifest: image path (relative to the manifest, inside its folder unless
+    ``allow_outside``), prompt, optional expectations (JSONL: an ``expect`` object; CSV:
+    ``text``, ``hands``, ``counts`` columns with counts as ``apple=3;dog=1``)."""
     if not path.is_file():
         raise T2IQAError(f"manifest {path} does not exist")
     rows: list[tuple[str, dict[str, Any]]] = []
@@ -207,7 +208,11 @@ def read_manifest(path: Path) -> list[QAEntry]:
         if "prompt" not in obj:
             problems.append(f"{where}: no 'prompt'")
             continue
-        image_path = Path(image) if Path(image).is_absolute() else path.parent / image
+        try:
+            image_path = path_in_folder(path.parent, image, where, allow_outside)
+        except T2IQAError as exc:
+            problems.append(str(exc))
+            continue
         entries.append(make_entry(image_path, obj["prompt"], obj.get("expect"), f"{path} {where}"))
     if problems:
         raise SuiteError(str(path), problems)

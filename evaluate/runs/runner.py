@@ -26,6 +26,7 @@ from t2iqa.generation.base import (
     GenerationRequest,
     GenerationSettings,
     ImageSource,
+    RejectedImage,
     generate_with_backoff,
 )
 from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
@@ -51,6 +52,7 @@ class RunConfig:
     manifest: str | None = None
     set_metrics: tuple[str, ...] = ()  # fid, kid, cmmd: one value per run against a reference
     set_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    allow_outside_paths: bool = False  # where files may be found, not which images exist
 
     def identity(self, suite: Suite) -> dict[str, Any]:
         """The part of the config that decides which images exist (not how they are scored)."""
@@ -80,6 +82,19 @@ class RunConfig:
             d["checks"] = tuple(d["checks"])
         d["set_metrics"] = tuple(d.get("set_metrics", ()))
         return cls(**d)
+
+
+# A run id names the run in the store and becomes a file name in `t2iqa export`.
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def checked_run_id(run_id: str) -> str:
+    if not RUN_ID_PATTERN.fullmatch(run_id) or ".." in run_id:
+        raise T2IQAError(
+            f"run id {run_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit (it becomes a file name)"
+        )
+    return run_id
 
 
 def default_run_id(config: RunConfig, suite: Suite) -> str:
@@ -183,7 +198,7 @@ def execute_run(
         raise T2IQAError("no seeds: pass --seeds 1 or more")
     source = source or source_for(config)
     requests = source.plan(suite, config.seeds)
-    run_id = run_id or default_run_id(config, suite)
+    run_id = checked_run_id(run_id) if run_id is not None else default_run_id(config, suite)
     done = store.done_keys(run_id)
     if any(r.key not in done for r in requests):
         # Load the model before writing anything: a bad model id leaves no half-made run.
@@ -239,8 +254,11 @@ def _generate_missing(
     reporter.stage(source.stage, len(todo))
     expected_size = source.expected_size()
 
-    def keep(images: list[GeneratedImage]) -> None:
+    def keep(images: Sequence[GeneratedImage | RejectedImage]) -> None:
         for img in images:
+            if isinstance(img, RejectedImage):
+                outcome.failures.append(img.reason)
+                continue
             image_hash, rel = store.put_image_file(img.data, img.suffix)
             context = context_hash(img.request.spec, expected_size, check_flags(img.flags))
             store.add_image(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,9 @@ def run_frame(store: Store, run_id: str) -> pd.DataFrame:
 def export_run(store_path: Path, run_id: str, fmt: str, out: Path | None = None) -> Path:
     with Store(store_path, read_only=True) as store:
         frame = run_frame(store, run_id)
-    out = out or Path(f"{run_id}.{fmt}")
+    # A run id from an older or foreign store may hold any character: the default file name
+    # keeps only safe ones, so it stays in the current folder.
+    out = out or Path(re.sub(r"[^A-Za-z0-9._-]+", "_", run_id).lstrip(".") + f".{fmt}")
     try:
         if fmt == "csv":
             frame.to_csv(out, index=False)

@@ -16,6 +16,7 @@ from t2iqa.generation.base import (
     GenerationRequest,
     GenerationSettings,
     ImageSource,
+    RejectedImage,
     generate_with_backoff,
 )
 from t2iqa.generation.diffusers_source import DiffusersSource, explain_load_error
@@ -220,8 +221,8 @@ def test_folder_import_rejects_unreadable_files_and_empty_folders(tmp_path: Path
         FolderSource(tmp_path, None, "x").plan(suite, [0])
     (tmp_path / f"{suite.prompts[0].id}.png").write_bytes(b"not an image")
     source = FolderSource(tmp_path, None, "x")
-    with pytest.raises(T2IQAError, match="is not a readable image"):
-        source.generate(source.plan(suite, [0]))
+    [rejected] = source.generate(source.plan(suite, [0]))
+    assert isinstance(rejected, RejectedImage) and "is not a readable image" in rejected.reason
     with pytest.raises(T2IQAError, match="no such folder"):
         FolderSource(tmp_path / "nope", None, "x").plan(suite, [0])
 
@@ -231,5 +232,5 @@ def test_folder_import_refuses_what_check_refuses(tmp_path: Path) -> None:
     suite = load_suite("smoke")
     Image.new("RGB", (1, 1), (5, 5, 5)).save(tmp_path / f"{suite.prompts[0].id}.png")
     source = FolderSource(tmp_path, None, "tool")
-    with pytest.raises(T2IQAError, match="too small to judge"):
-        source.generate(source.plan(suite, [0]))
+    [rejected] = source.generate(source.plan(suite, [0]))
+    assert isinstance(rejected, RejectedImage) and "too small to judge" in rejected.reason
