@@ -3,6 +3,7 @@ below."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -65,7 +66,12 @@ def build_set_metrics(
         raise T2IQAError(
             f"unknown set metric(s) {sorted(set(unknown))}; available: {', '.join(SET_METRICS)}"
         )
-    return [SET_METRICS[n].from_options(options.get(n, {})) for n in dict.fromkeys(names)]
+    from t2iqa.checks.options import collect
+
+    return collect(
+        [functools.partial(SET_METRICS[n].from_options, options.get(n, {}))
+         for n in dict.fromkeys(names)]
+    )  # fmt: skip
 
 
 def build_checks(
@@ -79,7 +85,12 @@ def build_checks(
         raise T2IQAError(
             f"unknown check(s) {sorted(set(unknown))}; available checks: {', '.join(REGISTRY)}"
         )
-    return [REGISTRY[n].from_options(options.get(n, {})) for n in dict.fromkeys(names)]
+    from t2iqa.checks.options import collect
+
+    return collect(
+        [functools.partial(REGISTRY[n].from_options, options.get(n, {}))
+         for n in dict.fromkeys(names)]
+    )  # fmt: skip
 
 
 __all__ = [

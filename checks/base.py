@@ -59,18 +59,6 @@ def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def config_from_options(config_cls: type[T], owner: str, options: Mapping[str, Any]) -> T:
-    """A check's or metric's Config from user options, naming any option that does not
-    exist (``owner`` is e.g. "check 'ocr_text'")."""
-    fields = {f.name for f in dataclasses.fields(config_cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(options) - fields)
-    if unknown:
-        from t2iqa.core.errors import T2IQAError
-
-        raise T2IQAError(f"{owner} has no option(s) {unknown}; its options are {sorted(fields)}")
-    return config_cls(**options)
-
-
 def context_hash(
     spec: PromptSpec, expected_size: tuple[int, int] | None, generation: Mapping[str, Any]
 ) -> str:
@@ -134,7 +122,9 @@ class Configured:
     @classmethod
     def from_options(cls: type[ConfiguredT], options: Mapping[str, Any]) -> ConfiguredT:
         """Build from user options (a policy or CLI), naming any option that does not exist."""
-        return cls(config_from_options(cls.Config, f"{cls.kind} {cls.name!r}", options))
+        from t2iqa.checks.options import validate_options
+
+        return cls(validate_options(cls.Config, f"{cls.kind} {cls.name!r}", options))
 
 
 class Check(Configured, ABC):

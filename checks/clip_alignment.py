@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
+from t2iqa.checks.options import NonNegative, PositiveInt
 from t2iqa.core.devices import pick_device
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.prompts import PromptSpec
@@ -187,8 +188,8 @@ class ClipAlignmentCheck(Check):
         checkpoint: str | None = None  # a local weights file instead of the tag
         cache_dir: str | None = None  # open_clip's download cache
         device: str = "auto"
-        batch_size: int = 32
-        min_score: float | None = None  # CLIPScore threshold when there is nothing to rank
+        batch_size: PositiveInt = 32
+        min_score: NonNegative | None = None  # CLIPScore threshold when there is nothing to rank
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)

@@ -28,13 +28,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from PIL import Image
 
 from t2iqa.checks.base import SetMetric
+from t2iqa.checks.options import NonNegativeInt, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import SetResult
 from t2iqa.core.weights import read_state_dict, state_dict_buffer
@@ -452,12 +453,13 @@ class _InceptionMetric(SetMetric):
     @dataclass(frozen=True)
     class Config:
         reference: str | None = None  # a folder of real images or an .npz of statistics
-        feature_extractor: str = "inception"  # or "embedded" (plumbing only)
+        feature_extractor: Literal["inception", "embedded"] = "inception"  # embedded: plumbing
         inception_weights: str | None = None  # a local weights-inception-2015-12-05 file
-        resize_mode: str = "clean"  # "clean" (PIL bicubic, as clean-fid) or "legacy"
-        resolution: int = INCEPTION_SIZE
-        batch_size: int = 32
-        bootstrap: int = 20  # resamples for the 95% interval (0: none)
+        # "clean": PIL bicubic, as clean-fid; "legacy": the extractor's own resize
+        resize_mode: Literal["clean", "legacy"] = "clean"
+        resolution: PositiveInt = INCEPTION_SIZE
+        batch_size: PositiveInt = 32
+        bootstrap: NonNegativeInt = 20  # resamples for the 95% interval (0: none)
 
     def reset(self) -> None:
         self.spool = FeatureSpool()
@@ -523,8 +525,8 @@ class KernelInceptionDistanceMetric(_InceptionMetric):
 
     @dataclass(frozen=True)
     class Config(_InceptionMetric.Config):
-        subsets: int = 100
-        subset_size: int = 1000
+        subsets: PositiveInt = 100
+        subset_size: PositiveInt = 1000
 
     def compute(self) -> SetResult:
         ref = self.reference()
@@ -561,9 +563,9 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
         checkpoint: str | None = None
         cache_dir: str | None = None
         device: str = "auto"
-        batch_size: int = 32
+        batch_size: PositiveInt = 32
         unbiased: bool = False  # the authors' estimator is the biased one
-        bootstrap: int = 200
+        bootstrap: NonNegativeInt = 200
 
     def reset(self) -> None:
         self.rows: list[np.ndarray] = []  # CLIP embeddings are small (768 floats per image)

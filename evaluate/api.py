@@ -214,6 +214,7 @@ def run(
         set_metrics=tuple(set_metrics), set_options=s_opts,
         allow_outside_paths=allow_outside_paths,
     )  # fmt: skip
+    config.scorers()  # option problems are reported before the store is created
     with open_store(store) as st:
         outcome = execute_run(config, st, reporter, run_id=run_id, source=source)
     return RunResult(outcome, Path(store))

@@ -7,6 +7,7 @@ before the next batch starts, so an interrupted run loses at most the batch in f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from PIL import Image
 
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
+from t2iqa.checks.options import collect
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.images import read_image_file
 from t2iqa.core.results import stable_hash
@@ -65,6 +67,15 @@ class RunConfig:
             "images_dir": self.images_dir,
             "manifest": self.manifest,
         }
+
+    def scorers(self) -> tuple[list[Check], list[SetMetric]]:
+        """The run's checks and set metrics, built from their options; every option problem
+        is raised at once (``OptionsError``), before any work."""
+        checks, metrics = collect([
+            functools.partial(build_checks, self.checks, self.check_options),
+            functools.partial(build_set_metrics, self.set_metrics, self.set_options),
+        ])  # fmt: skip
+        return checks, metrics
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -192,8 +203,8 @@ def execute_run(
     reporter = reporter or Reporter()
     suite = load_suite(config.suite).limited(config.limit)
     # Bound before their config hashes are recorded with the run.
-    checks = [c.bind(suite.prompts) for c in build_checks(config.checks, config.check_options)]
-    set_metrics = build_set_metrics(config.set_metrics, config.set_options)
+    built, set_metrics = config.scorers()
+    checks = [c.bind(suite.prompts) for c in built]
     if not config.seeds:
         raise T2IQAError("no seeds: pass --seeds 1 or more")
     source = source or source_for(config)
