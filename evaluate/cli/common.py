@@ -20,6 +20,7 @@ from rich.progress import (
 )
 
 from t2iqa.core.errors import T2IQAError
+from t2iqa.core.parsing import json_value
 
 app = typer.Typer(
     name="t2iqa",
@@ -148,7 +149,7 @@ def parse_check_options(options: list[str]) -> dict[str, dict[str, Any]]:
         if not sep or not dot or not check or not name:
             raise T2IQAError(f"--check-option {opt!r}: write it as CHECK.OPTION=VALUE")
         try:
-            parsed: Any = json.loads(value)
+            parsed: Any = json_value(value, f"--check-option {key}")
         except json.JSONDecodeError:
             parsed = value
         out.setdefault(check, {})[name] = parsed

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from t2iqa.core.errors import T2IQAError
 from t2iqa.core.images import IMAGE_SUFFIXES, MAX_FILE_BYTES, ImageInputError, decode_image
+from t2iqa.core.parsing import json_value
 from t2iqa.core.paths import path_in_folder
 from t2iqa.generation.base import (
     MAX_SEED,
@@ -90,7 +91,7 @@ def _manifest_rows(manifest: Path) -> list[RawRow]:
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    row = json.loads(line)
+                    row = json_value(line, f"{manifest} line {n}")
                 except json.JSONDecodeError as exc:
                     raise T2IQAError(f"{manifest} line {n}: invalid JSON ({exc.msg})") from None
                 raw.append(_manifest_fields(row, f"{manifest.name} line {n}"))

@@ -23,6 +23,7 @@ from t2iqa.checks import REGISTRY, build_checks
 from t2iqa.checks.base import Check, ImageUnderTest, run_check
 from t2iqa.core.errors import SuiteError, T2IQAError
 from t2iqa.core.images import ImageInputError, LoadedImage, images_in, read_image_file
+from t2iqa.core.parsing import NestingError, json_value
 from t2iqa.core.paths import path_in_folder
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import ERROR, UNAVAILABLE, CheckResult
@@ -185,7 +186,10 @@ def read_manifest(path: Path, allow_outside: bool = False) -> list[QAEntry]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json_value(line, f"line {n}")
+            except NestingError as exc:
+                problems.append(str(exc))
+                continue
             except json.JSONDecodeError as exc:
                 problems.append(f"line {n}: not JSON ({exc.msg})")
                 continue

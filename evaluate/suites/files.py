@@ -25,6 +25,7 @@ import yaml
 
 from t2iqa.core.errors import SuiteError
 from t2iqa.core.expectations import Expectations, parse_expectations
+from t2iqa.core.parsing import MAX_NESTING, NestingError, checked_nesting, json_value
 from t2iqa.core.prompts import PromptSpec
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
@@ -237,7 +238,9 @@ def _read_text(path: Path, what: str = "file") -> str:
 def read_yaml(path: Path, what: str = "file") -> Any:
     """A YAML file's content; a missing, unreadable or malformed file is a SuiteError."""
     try:
-        return yaml.safe_load(_read_text(path, what))
+        return checked_nesting(yaml.safe_load(_read_text(path, what)), what)
+    except (RecursionError, NestingError):
+        raise SuiteError(str(path), [f"nested more than {MAX_NESTING} levels deep"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -263,7 +266,9 @@ def _jsonl_rows(path: Path) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            rows.append((lineno, json.loads(line)))
+            rows.append((lineno, json_value(line, f"line {lineno}")))
+        except NestingError as exc:
+            problems.append(str(exc))
         except json.JSONDecodeError as exc:
             problems.append(f"line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})")
     if problems:
