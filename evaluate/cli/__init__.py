@@ -1,20 +1,23 @@
 """The ``t2iqa`` command line. Every command calls the same functions the Python API offers.
 
 Exit codes: 0 success, 1 the job ran but something in it failed (an image that could not be
-read or checked), 2 a usage or input error (message, no traceback), 130 interrupted (Ctrl-C;
-everything finished so far is kept).
+read or checked), 2 a usage or input error or a fault of the machine (message, no traceback),
+3 a bug in t2iqa (a short report), 130 interrupted (Ctrl-C; everything finished so far is
+kept).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 import warnings
 
 import typer
 
 from t2iqa.cli import check_cmd, compare_cmd, run_cmd, store_cmds
 from t2iqa.cli.common import (
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
@@ -60,5 +63,46 @@ def main() -> None:
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(EXIT_USAGE)
-        raise
+        sys.exit(last_resort(exc))
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def last_resort(exc: Exception) -> int:
+    """What nothing else caught. The machine's faults (a file that cannot be read or written,
+    memory) are the user's to fix: say which and how (exit 2). Anything else is a bug in
+    t2iqa: say so, where, and how to report it (exit 3); T2IQA_DEBUG=1 shows the traceback."""
+    if os.environ.get("T2IQA_DEBUG"):
+        raise exc
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(
+            f"[bold red]error:[/] {where}{exc.strerror or exc}; check that the path exists, "
+            "is readable (and writable, for a store) and that its disk has free space",
+            highlight=False,
+        )
+        return EXIT_USAGE
+    if isinstance(exc, MemoryError):
+        err_console.print(
+            "[bold red]error:[/] out of memory; use fewer images at a time (--workers 1, "
+            "--batch-size 1) or a machine with more memory",
+            highlight=False,
+        )
+        return EXIT_USAGE
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {frame.filename}:{frame.lineno} in {frame.name}" if frame else ""
+    err_console.print(
+        f"[bold red]internal error:[/] {type(exc).__name__}: {exc}{where}\n"
+        f"This is a bug in t2iqa {package_version()}, not in your input. Please report it "
+        "with the command you ran (T2IQA_DEBUG=1 prints the full traceback).",
+        highlight=False,
+    )
+    return EXIT_INTERNAL
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("t2iqa")
+    except PackageNotFoundError:
+        return "(not installed)"

@@ -7,6 +7,7 @@ before the next batch starts, so an interrupted run loses at most the batch in f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from t2iqa.generation.base import (
 from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
 from t2iqa.runs import provenance
 from t2iqa.store.db import ImageRecord, Store
+from t2iqa.store.owners import this_process
 from t2iqa.suites.files import Suite, load_suite
 
 CHECK_CHUNK = 16  # images scored per transaction
@@ -215,6 +217,7 @@ def execute_run(
         # Load the model before writing anything: a bad model id leaves no half-made run.
         source.prepare()
     prov = provenance.collect(config.settings.device)
+    prov["process"] = this_process()  # who works on the run: readers tell a dead one
     prov["source"] = source.describe()
     prov["checks"] = {c.name: {"version": c.version, "config": c.config_dict()} for c in checks}
     resumed = store.create_or_resume_run(
@@ -240,6 +243,12 @@ def execute_run(
     except KeyboardInterrupt:
         store.set_run_status(run_id, "interrupted")
         raise RunInterrupted(run_id, len(store.done_keys(run_id))) from None
+    except BaseException:
+        # Any other way out (a full disk, a crash): the run is not running any more. The
+        # store may be what failed, so marking it is best effort.
+        with contextlib.suppress(Exception):
+            store.set_run_status(run_id, "interrupted")
+        raise
     finally:
         source.close()
         reporter.done()

@@ -15,10 +15,12 @@ across runs: re-scoring an unchanged image is a lookup.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -30,6 +32,7 @@ from typing import Any
 from t2iqa.core.errors import StoreError
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import CheckResult, SetResult
+from t2iqa.store.owners import process_alive
 
 SCHEMA_VERSION = 1
 DB_NAME = "t2iqa.sqlite"
@@ -195,23 +198,75 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+# SQLite reports a write that found no room in its shared-memory or WAL file as a plain
+# "disk I/O error"; with less than this free, that is the likely cause.
+LOW_DISK_BYTES = 1 << 20
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return LOW_DISK_BYTES
+
+
+def store_fault(db_path: Path, exc: BaseException) -> StoreError:
+    """A database or disk fault met while using a store, as a sentence naming the file and
+    what to do. Whatever was committed before it is kept (every write is a transaction)."""
+    text = str(exc)
+    if (
+        (isinstance(exc, OSError) and exc.errno == errno.ENOSPC)
+        or "disk is full" in text
+        or ("disk I/O error" in text and _free_bytes(db_path.parent) < LOW_DISK_BYTES)
+    ):
+        return StoreError(
+            f"the disk holding {db_path.parent} is full; free space (or pass --store on "
+            "another disk) and run the same command again: what was stored so far is kept"
+        )
+    if "readonly" in text or isinstance(exc, PermissionError):
+        return StoreError(
+            f"{db_path} is read-only (its permissions, or a read-only file system); make it "
+            "writable or pass another --store"
+        )
+    if "malformed" in text or "not a database" in text:
+        return StoreError(
+            f"{db_path} is damaged ({text}); restore it from a backup, or recover what is "
+            f"readable with `sqlite3 {db_path} .recover | sqlite3 recovered.sqlite`"
+        )
+    if "locked" in text:
+        return StoreError(f"{db_path} is locked by another process for too long ({text})")
+    if isinstance(exc, OSError):
+        return StoreError(f"cannot write to the store {db_path.parent}: {exc.strerror or exc}")
+    return StoreError(f"{db_path}: {type(exc).__name__}: {text}")
+
+
 class Store:
-    """A store folder. Open with ``Store(path)``; ``read_only=True`` never writes (dashboard)."""
+    """A store folder. Open with ``Store(path)``; ``read_only=True`` never writes (dashboard).
+
+    Use it as a context manager: a database or disk fault inside the block comes out as a
+    ``StoreError`` naming the file and what to do (``store_fault``)."""
 
     def __init__(self, root: str | Path, read_only: bool = False) -> None:
         self.root = Path(root).expanduser()
         self.read_only = read_only
         self.db_path = self.root / DB_NAME
+        if self.db_path.exists() and not self.db_path.is_file():
+            raise StoreError(
+                f"{self.db_path} is a folder, not a database file; pass --store with a "
+                "t2iqa store (or a new folder)"
+            )
         if read_only:
             if not self.db_path.is_file():
                 raise StoreError(
                     f"no t2iqa store at {self.root} (no {DB_NAME}); run `t2iqa run` first"
                 )
-            uri = f"file:{self.db_path}?mode=ro"
-            self.conn = sqlite3.connect(uri, uri=True, timeout=30)
+            self.conn = self._connect_read_only()
         else:
             self._ensure_writable()
-            self.conn = sqlite3.connect(self.db_path, timeout=30)
+            try:
+                self.conn = sqlite3.connect(self.db_path, timeout=30)
+            except sqlite3.Error as exc:
+                raise store_fault(self.db_path, exc) from None
         self.conn.row_factory = sqlite3.Row
         try:
             if not read_only:
@@ -221,15 +276,34 @@ class Store:
             self._check_schema()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
-            raise StoreError(f"{self.db_path} is not a t2iqa store ({exc})") from None
+            if "file is not a database" in str(exc):
+                raise StoreError(f"{self.db_path} is not a t2iqa store ({exc})") from None
+            raise store_fault(self.db_path, exc) from None
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            if os.access(self.root, os.W_OK):
+                return conn  # a real fault: the schema check reports it
+        # On a read-only file system SQLite cannot make the WAL index it reads through;
+        # nothing can write there, so the file may be read as immutable.
+        conn.close()
+        return sqlite3.connect(f"file:{self.db_path}?mode=ro&immutable=1", uri=True, timeout=30)
 
     def _ensure_writable(self) -> None:
+        if self.db_path.is_file() and not os.access(self.db_path, os.W_OK):
+            raise store_fault(self.db_path, PermissionError(errno.EACCES, "read-only"))
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             probe = self.root / ".write-probe"
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise store_fault(self.db_path, exc) from None
             reason = exc.strerror or str(exc)
             raise StoreError(
                 f"cannot write to the store folder {self.root}: {reason}; pass --store with a "
@@ -267,8 +341,12 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error) or (
+            isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS)
+        ):
+            raise store_fault(self.db_path, exc) from exc
 
     # ------------------------------------------------------------------------------ runs
 
@@ -358,11 +436,11 @@ class Store:
 
     def _run_from_row(self, row: sqlite3.Row) -> RunRecord:
         d = dict(row)
-        return RunRecord(
-            config=json.loads(d.pop("config_json")),
-            provenance=json.loads(d.pop("provenance_json")),
-            **d,
-        )
+        provenance = json.loads(d.pop("provenance_json"))
+        # Killed outright, a process cannot mark its run interrupted: readers see it is gone.
+        if d["status"] == "running" and process_alive(provenance.get("process")) is False:
+            d["status"] = "interrupted"
+        return RunRecord(config=json.loads(d.pop("config_json")), provenance=provenance, **d)
 
     def get_run(self, run_id: str) -> RunRecord:
         row = self.conn.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
