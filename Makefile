@@ -14,7 +14,7 @@ DEMO_GATE ?= demo-gate
 SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium
 
 .PHONY: setup system-deps demo dashboard test lint speed speed-checks speed-metrics \
-	speed-dashboard suites clean
+	speed-dashboard speed-suite-load suites clean
 
 setup: $(STAMP) system-deps
 
@@ -111,6 +111,9 @@ speed-metrics: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_metrics
 
 # Dashboard page times on a generated store of 5,184 images (target: under 2 s per page).
+speed-suite-load: setup
+	$(BIN)/python -m t2iqa.benchmarks.speed_suite_load
+
 speed-dashboard: setup
 	$(BIN)/python -m t2iqa.benchmarks.speed_dashboard
 

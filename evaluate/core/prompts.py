@@ -8,7 +8,7 @@ from typing import Any
 from t2iqa.core.expectations import Expectations
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PromptSpec:
     id: str
     prompt: str

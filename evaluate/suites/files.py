@@ -14,9 +14,10 @@ import csv
 import hashlib
 import importlib.resources
 import io
+import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,10 +183,14 @@ def parse_prompt_entry(
 
 
 def build_suite(
-    header: Mapping[str, Any], entries: Iterable[tuple[str, Any]], source: str
+    header: Mapping[str, Any],
+    entries: Iterable[tuple[str, Any]],
+    source: str,
+    problems: list[str] | None = None,
 ) -> Suite:
-    """Validate a header and (location, raw prompt) pairs into a Suite, or raise SuiteError."""
-    problems: list[str] = []
+    """Validate a header and (location, raw prompt) pairs into a Suite, or raise SuiteError
+    listing every problem (``problems``: those found before, e.g. while reading lines)."""
+    problems = problems if problems is not None else []
     unknown = set(header) - SUITE_KEYS
     if unknown:
         problems.append(
@@ -235,10 +240,15 @@ def _read_text(path: Path, what: str = "file") -> str:
         raise SuiteError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
 
 
+# libyaml's safe loader where PyYAML was built with it: the same documents, ~10x faster
+# (a 100k-prompt suite loads in seconds, not minutes).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path, what: str = "file") -> Any:
     """A YAML file's content; a missing, unreadable or malformed file is a SuiteError."""
     try:
-        return checked_nesting(yaml.safe_load(_read_text(path, what)), what)
+        return checked_nesting(yaml.load(_read_text(path, what), Loader=SAFE_LOADER), what)
     except (RecursionError, NestingError):
         raise SuiteError(str(path), [f"nested more than {MAX_NESTING} levels deep"]) from None
     except yaml.YAMLError as exc:
@@ -255,34 +265,34 @@ def load_yaml_suite(path: Path) -> Suite:
     if not isinstance(raw_prompts, list):
         raise SuiteError(str(path), ["'prompts' must be a list of prompt mappings"])
     header = {k: v for k, v in data.items() if k != "prompts"}
-    entries = [(f"prompts[{i}]", raw) for i, raw in enumerate(raw_prompts)]
+    entries = ((f"prompts[{i}]", raw) for i, raw in enumerate(raw_prompts))
     return build_suite(header, entries, str(path))
 
 
-def _jsonl_rows(path: Path) -> list[tuple[int, Any]]:
-    rows: list[tuple[int, Any]] = []
-    problems: list[str] = []
-    for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
+def _jsonl_entries(text: str, problems: list[str]) -> Iterator[tuple[str, Any]]:
+    """(location, value) per non-empty line, parsed one at a time so a large file is never
+    held twice; malformed lines are appended to ``problems``."""
+    for lineno, line in enumerate(io.StringIO(text), start=1):
         if not line.strip():
             continue
         try:
-            rows.append((lineno, json_value(line, f"line {lineno}")))
+            yield f"line {lineno}", json_value(line, f"line {lineno}")
         except NestingError as exc:
             problems.append(str(exc))
         except json.JSONDecodeError as exc:
             problems.append(f"line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})")
-    if problems:
-        raise SuiteError(str(path), problems)
-    return rows
 
 
 def load_jsonl_suite(path: Path) -> Suite:
-    rows = _jsonl_rows(path)
+    problems: list[str] = []
+    entries = _jsonl_entries(_read_text(path), problems)
+    first = next(entries, None)
     header: dict[str, Any] = {"name": _name_from_path(path), "version": "1"}
-    if rows and isinstance(rows[0][1], Mapping) and "prompt" not in rows[0][1]:
-        header = dict(rows[0][1])
-        rows = rows[1:]
-    return build_suite(header, [(f"line {n}", raw) for n, raw in rows], str(path))
+    if first is not None and isinstance(first[1], Mapping) and "prompt" not in first[1]:
+        header = dict(first[1])  # a header line: name, version, description
+    elif first is not None:
+        entries = itertools.chain([first], entries)
+    return build_suite(header, entries, str(path), problems)
 
 
 def _name_from_path(path: Path) -> str:
@@ -361,15 +371,19 @@ def import_prompt_list(path: Path, name: str | None = None, version: str = "1") 
         for rowno, row in enumerate(reader, start=2):
             raw_rows.append((f"row {rowno}", row.get(prompt_col) or "", row.get(cat_col or "")))
     elif suffix == ".jsonl":
-        for lineno, row in _jsonl_rows(path):
+        problems: list[str] = []
+        rows = list(_jsonl_entries(_read_text(path), problems))
+        if problems:
+            raise SuiteError(str(path), problems)
+        for where, row in rows:
             if not isinstance(row, Mapping):
-                raise SuiteError(str(path), [f"line {lineno}: expected a JSON object"])
+                raise SuiteError(str(path), [f"{where}: expected a JSON object"])
             prompt_col = _pick_column(row.keys(), PROMPT_COLUMNS)
             cat_col = _pick_column(row.keys(), CATEGORY_COLUMNS)
             prompt = row.get(prompt_col) if prompt_col else None
             raw_rows.append(
                 (
-                    f"line {lineno}",
+                    where,
                     prompt if isinstance(prompt, str) else "",
                     row.get(cat_col) if cat_col else None,
                 )
