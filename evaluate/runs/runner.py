@@ -34,11 +34,19 @@ from t2iqa.generation.base import (
 )
 from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
 from t2iqa.runs import provenance
+from t2iqa.store.claims import Claims, claimed_batches
 from t2iqa.store.db import ImageRecord, Store
 from t2iqa.store.owners import this_process
 from t2iqa.suites.files import Suite, load_suite
 
 CHECK_CHUNK = 16  # images scored per transaction
+CLAIM_BATCHES = 4  # generation batches claimed at once (see t2iqa.store.claims)
+
+
+def _item(thing: GenerationRequest | ImageRecord) -> str:
+    """The claim key of an image: its prompt id and seed."""
+    key = thing.key if isinstance(thing, GenerationRequest) else (thing.prompt_id, thing.seed)
+    return f"{key[0]}\x1f{key[1]}"
 
 
 @dataclass(frozen=True)
@@ -294,8 +302,15 @@ def _generate_missing(
         outcome.warnings.append(message)
         reporter.warn(message)
 
+    def unfinished(requests: list[GenerationRequest]) -> list[GenerationRequest]:
+        done = store.done_keys(run_id)
+        return [r for r in requests if r.key not in done]
+
+    # Claimed a few batches at a time: another process on this run makes the others.
     batch_size = max(1, config.settings.batch_size)
-    generate_with_backoff(source, todo, batch_size, keep, warn)
+    claims = Claims(store, run_id, "generate")
+    for mine in claimed_batches(claims, todo, _item, batch_size * CLAIM_BATCHES, unfinished):
+        generate_with_backoff(source, mine, batch_size, keep, warn)
 
 
 def _score_run(
@@ -320,9 +335,14 @@ def _score_run(
     pending = [rec for rec in records if not is_cached(rec)]
     outcome.cached += (len(records) - len(pending)) * len(checks)
     reporter.advance((len(records) - len(pending)) * len(checks))
-    for start in range(0, len(pending), CHECK_CHUNK):
+
+    def unfinished(recs: list[ImageRecord]) -> list[ImageRecord]:
+        return [rec for rec in recs if not is_cached(rec)]
+
+    claims = Claims(store, run_id, "score")  # another process on this run scores the rest
+    for chunk in claimed_batches(claims, pending, _item, CHECK_CHUNK, unfinished):
         items = []
-        for rec in pending[start : start + CHECK_CHUNK]:
+        for rec in chunk:
             try:
                 image = load_image(store, rec.file)
             except (OSError, ValueError) as exc:
