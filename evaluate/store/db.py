@@ -285,9 +285,13 @@ class Store:
         try:
             conn.execute("PRAGMA user_version").fetchone()
             return conn
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
             if os.access(self.root, os.W_OK):
-                return conn  # a real fault: the schema check reports it
+                conn.close()
+                raise store_fault(self.db_path, exc) from None
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{self.db_path} is not a t2iqa store ({exc})") from None
         # On a read-only file system SQLite cannot make the WAL index it reads through;
         # nothing can write there, so the file may be read as immutable.
         conn.close()

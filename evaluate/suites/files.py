@@ -42,6 +42,8 @@ PROMPT_KEYS = {"id", "prompt", "category", "negative_prompt", "expect"}
 EXPECT_KEYS = {"text", "counts", "hands"}
 MAX_EXPECTED_COUNT = 100
 MAX_PROMPT_CHARS = 2000
+# Terminal escapes and NULs: never meant, and they would drive the terminal that shows them.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_EXPECTED_HANDS = 20
 # Column names accepted for the prompt in a user's CSV/TSV/JSONL (PartiPrompts: "Prompt",
 # DrawBench: "Prompts").
@@ -152,6 +154,11 @@ def parse_prompt_entry(
     prompt = raw.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         problems.append(f"{label}: 'prompt' must be a non-empty string")
+    elif found := CONTROL_CHARS.search(prompt):
+        problems.append(
+            f"{label}: the prompt holds a control character ({found.group()!r}); prompts are "
+            "plain text (tabs and line breaks are fine)"
+        )
     elif len(prompt) > MAX_PROMPT_CHARS:
         problems.append(
             f"{label}: the prompt is {len(prompt)} characters; at most {MAX_PROMPT_CHARS} "
