@@ -26,6 +26,7 @@ import yaml
 
 from t2iqa.core.errors import SuiteError
 from t2iqa.core.expectations import Expectations, parse_expectations
+from t2iqa.core.fast_yaml import NotPlain, load_plain
 from t2iqa.core.parsing import MAX_NESTING, NestingError, checked_nesting, json_value
 from t2iqa.core.prompts import PromptSpec
 
@@ -247,15 +248,20 @@ def _read_text(path: Path, what: str = "file") -> str:
         raise SuiteError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
 
 
-# libyaml's safe loader where PyYAML was built with it: the same documents, ~10x faster
-# (a 100k-prompt suite loads in seconds, not minutes).
+# libyaml's safe loader where PyYAML was built with it (the same documents, faster), for what
+# the event-stream builder (t2iqa.core.fast_yaml) leaves to it.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path, what: str = "file") -> Any:
     """A YAML file's content; a missing, unreadable or malformed file is a SuiteError."""
     try:
-        return checked_nesting(yaml.load(_read_text(path, what), Loader=SAFE_LOADER), what)
+        text = _read_text(path, what)
+        try:
+            data = load_plain(text)
+        except NotPlain:  # tags, merge keys: the standard safe loader accepts or refuses them
+            data = yaml.load(text, Loader=SAFE_LOADER)
+        return checked_nesting(data, what)
     except (RecursionError, NestingError):
         raise SuiteError(str(path), [f"nested more than {MAX_NESTING} levels deep"]) from None
     except yaml.YAMLError as exc:
