@@ -2,7 +2,7 @@
 
 Exit codes: 0 success, 1 the job ran but something in it failed (an image that could not be
 read or checked), 2 a usage or input error or a fault of the machine (message, no traceback),
-3 a bug in t2iqa (a short report), 130 interrupted (Ctrl-C; everything finished so far is
+70 a bug in t2iqa (a short report), 130 interrupted (Ctrl-C; everything finished so far is
 kept).
 """
 
@@ -70,7 +70,7 @@ def main() -> None:
 def last_resort(exc: Exception) -> int:
     """What nothing else caught. The machine's faults (a file that cannot be read or written,
     memory) are the user's to fix: say which and how (exit 2). Anything else is a bug in
-    t2iqa: say so, where, and how to report it (exit 3); T2IQA_DEBUG=1 shows the traceback."""
+    t2iqa: say so, where, and how to report it (exit 70); T2IQA_DEBUG=1 shows the traceback."""
     if os.environ.get("T2IQA_DEBUG"):
         raise exc
     if isinstance(exc, OSError):

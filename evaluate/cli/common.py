@@ -46,7 +46,7 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_INTERNAL = 3  # a bug in t2iqa, not in the input
+EXIT_INTERNAL = 70  # a bug in t2iqa, not in the input (sysexits EX_SOFTWARE)
 
 
 DEFAULT_STORE = "t2iqa-store"

@@ -54,7 +54,7 @@ def test_a_killed_run_reads_interrupted_everywhere(
     assert code == 0 and "interrupted" in out and "running" not in out
 
 
-def test_a_bug_is_reported_as_one_with_exit_3(
+def test_a_bug_is_reported_as_one_with_exit_70(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], comparison_store: Path
 ) -> None:
     from t2iqa import api
@@ -67,5 +67,5 @@ def test_a_bug_is_reported_as_one_with_exit_3(
         monkeypatch, capsys, "compare", "base", "worse", "--store", str(comparison_store)
     )
     text = " ".join(err.split())
-    assert code == 3 and "internal error: KeyError: 'missing'" in text
+    assert code == 70 and "internal error: KeyError: 'missing'" in text
     assert "This is a bug in t2iqa" in text and "Traceback" not in err
