@@ -59,36 +59,32 @@ def metric_label(name: str) -> str:
 def build_set_metrics(
     names: Iterable[str], options: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[SetMetric]:
-    options = options or {}
-    names = list(names)
-    unknown = [n for n in [*names, *options] if n not in SET_METRICS]
-    if unknown:
-        raise T2IQAError(
-            f"unknown set metric(s) {sorted(set(unknown))}; available: {', '.join(SET_METRICS)}"
-        )
-    from t2iqa.checks.options import collect
-
-    return collect(
-        [functools.partial(SET_METRICS[n].from_options, options.get(n, {}))
-         for n in dict.fromkeys(names)]
-    )  # fmt: skip
+    """Instantiate set metrics by name with per-metric options."""
+    return _build(SET_METRICS, "set metric", list(names), options or {})
 
 
 def build_checks(
     names: Iterable[str] | None = None, options: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[Check]:
-    """Instantiate checks by name with per-check options; unknown names are a user error."""
+    """Instantiate checks by name (default: all) with per-check options."""
     names = list(names) if names is not None else list(DEFAULT_CHECKS)
-    options = options or {}
-    unknown = [n for n in [*names, *options] if n not in REGISTRY]
-    if unknown:
-        raise T2IQAError(
-            f"unknown check(s) {sorted(set(unknown))}; available checks: {', '.join(REGISTRY)}"
-        )
+    return _build(REGISTRY, "check", names, options or {})
+
+
+def _build(
+    registry: LazyRegistry[Any], what: str, names: list[str], options: Mapping[str, Any]
+) -> list[Any]:
+    """Each named entry built from its options, once; unknown names and every option problem
+    (``OptionsError``, all at once) are user errors."""
     from t2iqa.checks.options import collect
 
+    unknown = [n for n in [*names, *options] if n not in registry]
+    if unknown:
+        raise T2IQAError(
+            f"unknown {what}(s) {sorted(set(unknown))}; available {what}s: {', '.join(registry)}"
+        )
     return collect(
-        [functools.partial(REGISTRY[n].from_options, options.get(n, {}))
+        [functools.partial(registry[n].from_options, options.get(n, {}))
          for n in dict.fromkeys(names)]
     )  # fmt: skip
 
