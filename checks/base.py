@@ -136,6 +136,9 @@ class Check(Configured, ABC):
     # In `t2iqa check`, whether a failure fails the image (False: a warning), unless a
     # policy names the blocking checks.
     blocking: ClassVar[bool] = True
+    # Whether the check verifies what a prompt's expectations ask for (text, counts, hands):
+    # when it applies but cannot run, the image is "unverified" in `t2iqa check`, not passed.
+    verifies_expectations: ClassVar[bool] = False
     # The unit of ``score``, for people reading tables.
     score_unit: ClassVar[str] = "[0, 1]"
 

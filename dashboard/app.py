@@ -447,10 +447,11 @@ def page_check(root: Path, token: tuple) -> None:
             checks, policy, upload.name, content, prompt, expect_text or None,
             None if hands is None else int(hands),
         )  # fmt: skip
-    show = st.success if verdict.verdict == "pass" else st.error
+    unverified = verdict.verdict == "unverified"  # a needed check could not run
+    show = {"pass": st.success, "unverified": st.warning}.get(verdict.verdict, st.error)
     show(f"Verdict: {verdict.verdict.upper()}")
     for reason in verdict.reasons:
-        st.markdown(f"- ❌ {reason}")
+        st.markdown(f"- {'❔' if unverified else '❌'} {reason}")
     for warning in verdict.warnings:
         st.markdown(f"- ⚠️ {warning}")
     if drawn is not None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from t2iqa.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_UNVERIFIED,
     EXIT_USAGE,
     console,
     fail,
@@ -59,10 +60,11 @@ def check_cmd(
     """Pre-publication QA: a verdict per image, with its reasons.
 
     Exit 0 all pass, 1 some fail, 2 usage or input error (unreadable images are listed; the
-    rest are still checked).
+    rest are still checked), 3 none fails but some are unverified (a check the prompt needs,
+    e.g. counting or text, could not run; `allow_unavailable: true` in the policy passes them).
     """
     from t2iqa import api
-    from t2iqa.qa.verdicts import INPUT_ERROR, PASS
+    from t2iqa.qa.verdicts import INPUT_ERROR, PASS, UNVERIFIED
 
     if manifest and images:
         fail("give image paths with --prompt, or --manifest, not both")
@@ -102,9 +104,12 @@ def check_cmd(
         _print_verdicts(verdicts)
         if annotate_dir:
             console.print(f"annotated images: {annotate_dir}/")
-    if any(v.verdict == INPUT_ERROR for v in verdicts):
+    found = {v.verdict for v in verdicts}
+    if INPUT_ERROR in found:
         raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(EXIT_OK if all(v.verdict == PASS for v in verdicts) else EXIT_FAILED)
+    if found - {PASS, UNVERIFIED}:
+        raise typer.Exit(EXIT_FAILED)
+    raise typer.Exit(EXIT_UNVERIFIED if UNVERIFIED in found else EXIT_OK)
 
 
 def _annotated_name(image: str, used: set[str]) -> str:
@@ -132,7 +137,8 @@ def _print_verdicts(verdicts: list[Any]) -> None:
     table.add_column("image", overflow="fold")
     table.add_column("verdict")
     table.add_column("reasons", overflow="fold")
-    styles = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
+    styles = {"pass": "bold green", "fail": "bold red", "error": "bold yellow",
+              "unverified": "bold magenta"}  # fmt: skip
     # Checks that cannot run here say so once, under the table, not on every row.
     not_run: dict[str, str] = {}
     for v in verdicts:
@@ -150,8 +156,10 @@ def _print_verdicts(verdicts: list[Any]) -> None:
     console.print(table)
     for check, reason in not_run.items():
         console.print(f"[yellow]not run here:[/] {check}: {reason}", highlight=False)
-    counts = {k: sum(v.verdict == k for v in verdicts) for k in ("pass", "fail", "error")}
+    counts = {
+        k: sum(v.verdict == k for v in verdicts) for k in ("pass", "fail", "unverified", "error")
+    }
     console.print(
         f"{len(verdicts)} image(s): {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['error']} unreadable"
+        f"{counts['error']} unreadable, {counts['unverified']} unverified"
     )

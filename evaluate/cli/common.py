@@ -46,6 +46,7 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNVERIFIED = 3  # t2iqa check: a check the prompt needs could not run
 EXIT_INTERNAL = 70  # a bug in t2iqa, not in the input (sysexits EX_SOFTWARE)
 
 

@@ -30,6 +30,8 @@ from t2iqa.core.results import ERROR, UNAVAILABLE, CheckResult
 from t2iqa.suites.files import parse_prompt_entry, read_yaml
 
 PASS, FAIL, INPUT_ERROR = "pass", "fail", "error"
+# A check the prompt needs (its text, counts, hands) could not run: nothing says it is right.
+UNVERIFIED = "unverified"
 POLICY_KEYS = {"checks", "blocking", "options", "allow_unavailable"}
 
 
@@ -38,9 +40,10 @@ class Policy:
     checks: tuple[str, ...] | None = None  # None: every registered check
     blocking: tuple[str, ...] | None = None  # None: every check run, but the warn-only ones
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # A check that cannot run here (weights missing) is a warning by default, listed with the
-    # verdict; false makes it fail the image, for policies that must not pass unchecked work.
-    allow_unavailable: bool = True
+    # A check the prompt needs that cannot run here (weights missing) makes the image
+    # "unverified"; true lets it pass with a warning instead. Other checks that cannot run
+    # (CLIP alignment) are a warning either way.
+    allow_unavailable: bool = False
 
     def check_names(self) -> tuple[str, ...]:
         return self.checks if self.checks is not None else tuple(REGISTRY)
@@ -96,7 +99,7 @@ def policy_from_dict(raw: Any, source: str = "policy") -> Policy:
     ):
         problems.append("'options' must map check names to mappings of option values")
         options = {}
-    allow = raw.get("allow_unavailable", True)
+    allow = raw.get("allow_unavailable", False)
     if not isinstance(allow, bool):
         problems.append("'allow_unavailable' must be true or false")
     if problems:
@@ -279,8 +282,11 @@ class QAVerdict:
 
 
 def decide(policy: Policy, results: Iterable[CheckResult]) -> tuple[str, list[str], list[str]]:
-    """(verdict, reasons, warnings) of one image from its check results under a policy."""
+    """(verdict, reasons, warnings) of one image from its check results under a policy:
+    fail when a blocking check failed; else unverified when a blocking check the prompt
+    needs could not run (unless the policy allows it); else pass."""
     reasons: list[str] = []
+    unverified: list[str] = []
     warnings: list[str] = []
     for r in results:
         if r.passed is False:
@@ -289,13 +295,19 @@ def decide(policy: Policy, results: Iterable[CheckResult]) -> tuple[str, list[st
             line = f"{r.check} could not judge: {r.reason}"
         elif r.verdict == UNAVAILABLE:
             line = f"{r.check} cannot run here: {r.reason}"
-            if policy.allow_unavailable:
+            cls = REGISTRY.get(r.check)
+            needed = cls is not None and cls.verifies_expectations
+            if needed and policy.blocks(r.check) and not policy.allow_unavailable:
+                unverified.append(line)
+            else:
                 warnings.append(line)
-                continue
+            continue
         else:
             continue
         (reasons if policy.blocks(r.check) else warnings).append(line)
-    return (FAIL if reasons else PASS), reasons, warnings
+    if reasons:
+        return FAIL, reasons, unverified + warnings
+    return (UNVERIFIED, unverified, warnings) if unverified else (PASS, [], warnings)
 
 
 def judge_images(

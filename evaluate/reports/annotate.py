@@ -115,7 +115,8 @@ def annotate(
     if title:
         lines += [(t, (255, 255, 255)) for t in textwrap.wrap(title, chars)]
     if verdict:
-        lines.append((f"VERDICT: {verdict.upper()}", BAD if verdict != "pass" else GOOD))
+        colour = {"pass": GOOD, "unverified": NEUTRAL}.get(verdict, BAD)
+        lines.append((f"VERDICT: {verdict.upper()}", colour))
     for r in results:
         colour = GOOD if r.passed else BAD if r.passed is False else NEUTRAL
         mark = "PASS" if r.passed else "FAIL" if r.passed is False else r.verdict.upper()

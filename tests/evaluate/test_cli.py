@@ -278,3 +278,20 @@ def test_dashboard_refuses_a_bad_port(
 ) -> None:
     code, _, err = cli(monkeypatch, capsys, "dashboard", "--store", str(tmp_path), "--port", "0")
     assert code == 2 and "--port 0" in err
+
+
+def test_nothing_checked_is_unverified_not_pass(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The prompt asks for three apples; the detector cannot run here (no weights offline)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(40, 220, (64, 96, 3), dtype=np.uint8)).save(tmp_path / "a.png")
+    args = ["check", str(tmp_path / "a.png"), "--prompt", "three apples on a table"]
+    code, out, _ = cli(monkeypatch, capsys, *args)
+    said = " ".join(out.split())
+    assert code == 3 and "unverified" in said and "object_count cannot run here" in said
+    (tmp_path / "lenient.yaml").write_text("allow_unavailable: true\n")
+    code, out, _ = cli(monkeypatch, capsys, *args, "--policy", str(tmp_path / "lenient.yaml"))
+    assert code == 0 and "1 pass, 0 fail" in " ".join(out.split())

@@ -14,6 +14,7 @@ from t2iqa.qa.verdicts import (
     FAIL,
     INPUT_ERROR,
     PASS,
+    UNVERIFIED,
     Policy,
     check_entries,
     decide,
@@ -75,11 +76,19 @@ def test_decide_blocking_warning_and_unavailable() -> None:
         policy, [result("ocr_text", True), result("hand_anatomy", False)]
     )
     assert verdict == PASS and reasons == [] and warnings == ["hand_anatomy: hand_anatomy says so"]
-    verdict, _, warnings = decide(policy, [result("ocr_text", None, UNAVAILABLE)])
-    assert verdict == PASS and "cannot run here" in warnings[0]  # default: said, not blocking
-    strict = Policy(blocking=("ocr_text",), allow_unavailable=False)
-    verdict, reasons, _ = decide(strict, [result("ocr_text", None, UNAVAILABLE)])
-    assert verdict == FAIL and "cannot run here" in reasons[0]
+    # A check the prompt needs that cannot run: unverified, never pass (by default).
+    verdict, reasons, _ = decide(policy, [result("ocr_text", None, UNAVAILABLE)])
+    assert verdict == UNVERIFIED and "cannot run here" in reasons[0]
+    lenient = Policy(blocking=("ocr_text",), allow_unavailable=True)
+    verdict, _, warnings = decide(lenient, [result("ocr_text", None, UNAVAILABLE)])
+    assert verdict == PASS and "cannot run here" in warnings[0]
+    # A failure outranks it; a check no expectation needs (CLIP) is a warning either way.
+    failing = [result("ocr_text", None, UNAVAILABLE), result("hand_anatomy", False)]
+    verdict, reasons, warnings = decide(Policy(), failing)
+    assert verdict == FAIL and reasons == ["hand_anatomy: hand_anatomy says so"]
+    assert "cannot run here" in warnings[0]
+    verdict, _, warnings = decide(Policy(), [result("clip_alignment", None, UNAVAILABLE)])
+    assert verdict == PASS and "cannot run here" in warnings[0]
     assert decide(policy, [result("ocr_text", None, ERROR)])[0] == FAIL
 
 
