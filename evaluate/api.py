@@ -193,12 +193,10 @@ def run(
     the same call resumes an interrupted run. ``seeds=4`` means seeds 0-3; a sequence names
     them. ``scorers="embedded"`` uses tiny random-weight scorers (plumbing only). An import
     manifest's paths must stay inside ``images`` unless ``allow_outside_paths``."""
-    from t2iqa.generation.base import MAX_SEEDS, GenerationSettings, checked_seeds
+    from t2iqa.generation.base import GenerationSettings, checked_seeds, seeds_from_count
     from t2iqa.runs.runner import RunConfig, execute_run
 
-    if isinstance(seeds, int) and not 1 <= seeds <= MAX_SEEDS:
-        raise T2IQAError(f"seeds: a count from 1 to {MAX_SEEDS}, not {seeds}")
-    seed_list = checked_seeds(range(seeds) if isinstance(seeds, int) else seeds)
+    seed_list = seeds_from_count(seeds) if isinstance(seeds, int) else checked_seeds(seeds)
     if limit is not None and limit < 1:
         raise T2IQAError("limit must be 1 or more")
     if scorers not in ("default", "embedded"):

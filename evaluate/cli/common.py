@@ -120,7 +120,7 @@ def write_report(path: Path, text: str) -> None:
 def parse_seeds(seeds: str) -> tuple[int, ...]:
     """``4`` means seeds 0-3; ``7,8,9`` lists seeds; ``10-13`` is a range. Bounded before
     anything is built: ``0-999999999`` is a mistake to report, not a list to allocate."""
-    from t2iqa.generation.base import MAX_SEEDS, checked_seeds
+    from t2iqa.generation.base import MAX_SEEDS, checked_seeds, seeds_from_count
 
     text = seeds.strip()
     usage = f"--seeds {seeds!r}: give a count (4 = seeds 0-3), a list (7,8,9) or a range (10-13)"
@@ -133,10 +133,7 @@ def parse_seeds(seeds: str) -> tuple[int, ...]:
                 raise T2IQAError(f"--seeds {seeds!r}: a range of 1 to {MAX_SEEDS} seeds")
             values = list(range(lo, hi + 1))
         else:
-            count = int(text)
-            if not 1 <= count <= MAX_SEEDS:
-                raise T2IQAError(f"--seeds {seeds!r}: a count from 1 to {MAX_SEEDS}")
-            values = list(range(count))
+            values = list(seeds_from_count(int(text), f"--seeds {seeds!r}"))
     except ValueError:
         raise T2IQAError(usage) from None
     return checked_seeds(values, f"--seeds {seeds!r}")

@@ -29,6 +29,13 @@ MAX_SEED = 2**63 - 1  # SQLite's largest integer; torch.Generator takes any 64-b
 MAX_SEEDS = 10_000  # seeds per prompt in one run: more is a typo, not an evaluation
 
 
+def seeds_from_count(count: int, what: str = "seeds") -> tuple[int, ...]:
+    """Seeds 0 .. count-1, the count bounded before the range is built."""
+    if not 1 <= count <= MAX_SEEDS:
+        raise T2IQAError(f"{what}: a count from 1 to {MAX_SEEDS}, not {count}")
+    return tuple(range(count))
+
+
 def checked_seeds(seeds: Sequence[int], what: str = "seeds") -> tuple[int, ...]:
     """Seeds a run may use: distinct whole numbers from 0 to MAX_SEED, at most MAX_SEEDS."""
     values = tuple(seeds)

@@ -109,29 +109,22 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
     for warning in board.warnings:
         console.print(Panel(warning, style="bold yellow"))
     level = int(board.gate.confidence * 100)
-    table = Table(title=f"leaderboard ({level}% intervals over prompts)", title_justify="left")
     header, rows = leaderboard_rows(board)
-    table.add_column(header[0])
-    table.add_column(header[1])
-    for name in header[2:]:
-        table.add_column(name, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    console.print(_table(f"leaderboard ({level}% intervals over prompts)", header, rows, 2))
     best = best_per_category(board)
     if best:
-        t = Table(title="best model per category", title_justify="left")
-        for col in ("category", "checks won outright", "tied at the top"):
-            t.add_column(col, overflow="fold")
-        for category, (won, tied) in best.items():
-            t.add_row(category, won, tied)
-        console.print(t)
+        header = ["category", "checks won outright", "tied at the top"]
+        rows = [[category, won, tied] for category, (won, tied) in best.items()]
+        console.print(_table("best model per category", header, rows, 0))
     if board.set_metrics:
-        header, rows = set_metric_board_rows(board)
-        sets = Table(title="set metrics", title_justify="left")
-        sets.add_column(header[0])
-        for name in header[1:]:
-            sets.add_column(name, overflow="fold")
-        for row in rows:
-            sets.add_row(*row)
-        console.print(sets)
+        console.print(_table("set metrics", *set_metric_board_rows(board), 1))
+
+
+def _table(title: str, header: list[str], rows: list[list[str]], fixed: int) -> Table:
+    """A titled table; the first ``fixed`` columns keep their width, the rest fold."""
+    table = Table(title=title, title_justify="left")
+    for k, name in enumerate(header):
+        table.add_column(name, overflow="ellipsis" if k < fixed else "fold")
+    for row in rows:
+        table.add_row(*row)
+    return table

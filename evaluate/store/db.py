@@ -234,8 +234,6 @@ class Store:
             self._check_schema()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
-            if "file is not a database" in str(exc):
-                raise StoreError(f"{self.db_path} is not a t2iqa store ({exc})") from None
             raise store_fault(self.db_path, exc) from None
 
     def _connect_read_only(self) -> sqlite3.Connection:
@@ -249,7 +247,7 @@ class Store:
                 raise store_fault(self.db_path, exc) from None
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{self.db_path} is not a t2iqa store ({exc})") from None
+            raise store_fault(self.db_path, exc) from None
         # On a read-only file system SQLite cannot make the WAL index it reads through;
         # nothing can write there, so the file may be read as immutable.
         conn.close()

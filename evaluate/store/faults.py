@@ -39,7 +39,9 @@ def store_fault(db_path: Path, exc: BaseException) -> StoreError:
             f"{db_path} is read-only (its permissions, or a read-only file system); make it "
             "writable or pass another --store"
         )
-    if "malformed" in text or "not a database" in text:
+    if "file is not a database" in text:  # no SQLite header: some other file
+        return StoreError(f"{db_path} is not a t2iqa store ({text})")
+    if "malformed" in text:
         return StoreError(
             f"{db_path} is damaged ({text}); restore it from a backup, or recover what is "
             f"readable with `sqlite3 {db_path} .recover | sqlite3 recovered.sqlite`"
