@@ -10,7 +10,10 @@ Printed:
    loop over the same engines on the same files (PIL decode, EasyOCR ``readtext``, MediaPipe
    ``detect``, a grey-level std), as a ratio (target <= 1.10);
 3. ``--workers 2`` (one thread each, model loading included) against the one-core run: the
-   speed-up from the second core (near 2 is linear).
+   speed-up from the second core (near 2 is linear);
+4. what reading frames and hand silhouettes cost: ``ocr_text`` + ``hand_anatomy`` per image
+   as they were (``ignore_frames: false``, ``pixels: false``: landmarks and one reading only)
+   and as they are now, interleaved, wall and CPU milliseconds (target: now <= 1.3x).
 
     python -m t2iqa.benchmarks.speed_checks [--images 120] [--repeats 2]
 """
@@ -52,7 +55,7 @@ def write_images(folder: Path, n: int) -> Path:
 
 def bare_loop(files: list[Path]) -> float:
     """The engines alone, as a user's own script would call them."""
-    from t2iqa.checks.hand_anatomy import detect_hands, load_landmarker
+    from t2iqa.checks.hand_landmarks import detect_hands, load_landmarker
     from t2iqa.checks.ocr_text import load_reader, read_text
 
     reader = load_reader(None, False)
@@ -100,6 +103,50 @@ def per_check_ms(manifest: Path, limit: int = 24) -> dict[str, float]:
     return out
 
 
+def frames_and_silhouettes_cost(manifest: Path, repeats: int, limit: int = 24) -> None:
+    """Item 4: median ms per image (wall, CPU) of ocr_text + hand_anatomy, before and now."""
+    from t2iqa.checks.base import ImageUnderTest, run_check
+    from t2iqa.checks.hand_anatomy import HandAnatomyCheck
+    from t2iqa.checks.ocr_text import OcrTextCheck
+    from t2iqa.core.images import read_image_file
+    from t2iqa.qa.verdicts import read_manifest
+
+    items = []
+    for e in read_manifest(manifest)[:limit]:
+        loaded = read_image_file(e.path)
+        assert e.spec is not None
+        items.append(ImageUnderTest(loaded.image, loaded.sha256, e.spec))
+    variants = {
+        "before (one reading, landmarks only)": (
+            OcrTextCheck.from_options({"ignore_frames": False}),
+            HandAnatomyCheck.from_options({"pixels": False}),
+        ),
+        "now (frames, silhouettes)": (OcrTextCheck(), HandAnatomyCheck()),
+    }
+    for checks in variants.values():
+        for check in checks:
+            run_check(check, items[:2])  # models loaded outside the timing
+    wall: dict[str, list[float]] = {k: [] for k in variants}
+    cpu: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(repeats):
+        for name, checks in variants.items():  # interleaved
+            w0, c0 = time.perf_counter(), time.process_time()
+            for it in items:
+                for check in checks:
+                    run_check(check, [it])
+            wall[name].append(1000 * (time.perf_counter() - w0) / len(items))
+            cpu[name].append(1000 * (time.process_time() - c0) / len(items))
+    med = statistics.median
+    print(f"\nocr_text + hand_anatomy, one core, {len(items)} images, {repeats} interleaved "
+          "repeats (median ms / image):")  # fmt: skip
+    for name in variants:
+        print(f"  {name:<38} wall {med(wall[name]):7.1f}   cpu {med(cpu[name]):7.1f}")
+    names = list(variants)
+    ratio = med(wall[names[1]]) / med(wall[names[0]])
+    cpu_ratio = med(cpu[names[1]]) / med(cpu[names[0]])
+    print(f"  ratio now / before: wall {ratio:.3f}   cpu {cpu_ratio:.3f}   target <= 1.3")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=120)
@@ -131,6 +178,8 @@ def main() -> None:
             print(f"  {label:<18} fastest {min(times):7.2f} s   median {med(times):7.2f} s")
         ratio_min, ratio_med = min(ours) / min(bare), med(ours) / med(bare)
         print(f"  ratio (fastest) {ratio_min:.3f}   (median) {ratio_med:.3f}   target <= 1.10")
+
+        frames_and_silhouettes_cost(manifest, max(args.repeats, 3))
 
         os.sched_setaffinity(0, set(cores))
         if len(cores) >= 2:

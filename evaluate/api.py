@@ -92,7 +92,7 @@ def check(
     """Pre-publication QA: judge image files (or folders) against one prompt, or the entries
     of a manifest, under a policy (a ``Policy``, its dict, or a YAML path; default: every
     check). ``expect`` overrides what the prompt implies (``{"text": "OPEN", "hands": 2}``);
-    ``options`` override check options (``{"ocr_text": {"max_ned": 0.1}}``). A manifest's
+    ``options`` override check options (``{"ocr_text": {"case_sensitive": True}}``). A manifest's
     image paths must stay inside its folder unless ``allow_outside_paths``."""
     from t2iqa.core.expectations import parse_expectations
     from t2iqa.qa.verdicts import (

@@ -15,14 +15,16 @@ from t2iqa.benchmarks.qa_samples import HAND_PHOTO_DIR, HAND_PHOTOS
 from t2iqa.checks.base import ImageUnderTest, run_check
 from t2iqa.checks.hand_anatomy import (
     FINGERS,
-    WHEEL_MODELS,
-    DetectedHand,
     HandAnatomyCheck,
     assess_hand,
-    detect_hands,
-    load_landmarker,
     palm_normal,
     signed_flexion,
+)
+from t2iqa.checks.hand_landmarks import (
+    WHEEL_MODELS,
+    DetectedHand,
+    detect_hands,
+    load_landmarker,
     wheel_bundle,
 )
 from t2iqa.core.errors import T2IQAError

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from t2iqa.benchmarks.qa_samples import FONT_DIRS, render_sign
 from t2iqa.checks.base import ImageUnderTest, run_check
+from t2iqa.checks.ocr_engine import frame_mask
 from t2iqa.checks.ocr_text import (
     Normalisation,
     OcrTextCheck,
@@ -55,6 +57,7 @@ def test_align_counts_distance_and_matches() -> None:
         ({}, "OPEN", "open", True),
         ({"case_sensitive": True}, "OPEN", "open", False),
         ({}, "HELLO, WORLD!", "HELLO WORLD", False),
+        ({"strict_punctuation": True}, "HELLO, WORLD!", "HELLO WORLD", False),
         ({"ignore_punctuation": True}, "HELLO, WORLD!", "HELLO WORLD", True),
         ({}, "ＯＰＥＮ ﬁle", "OPEN file", True),
         ({"nfkc": False}, "ＯＰＥＮ ﬁle", "OPEN file", False),
@@ -185,8 +188,10 @@ def test_rendered_signs(rendered: str, expected: str, verdict: str, reason: str)
     [
         ("Open", "OPEN", {}, True),
         ("Open", "OPEN", {"case_sensitive": True}, False),
-        ("SALE, NOW", "SALE NOW", {}, False),
-        ("SALE, NOW", "SALE NOW", {"ignore_punctuation": True}, True),
+        ("SALE, NOW", "SALE NOW", {}, True),  # a comma nobody asked for: tolerated
+        ("SALE, NOW", "SALE NOW", {"strict_punctuation": True}, False),
+        ("SALE NOW", "SALE, NOW", {}, False),  # the comma asked for is missing
+        ("SALE NOW", "SALE, NOW", {"ignore_punctuation": True}, True),
         ("OPEN", "ＯＰＥＮ", {}, True),
         ("OPEN", "ＯＰＥＮ", {"nfkc": False}, False),
         ("OPEN NOW", "OPEN  NOW", {}, True),
@@ -205,3 +210,68 @@ def test_unexpected_text_flagged() -> None:
     assert flagged.details["overlay"][0]["label"].startswith("unexpected")
     clean = ocr(render_sign(""), None)
     assert clean.verdict == OK
+
+
+# ------------------------------------------------------------------ what a reader sees
+
+
+@pytest.mark.parametrize(
+    ("expected", "read", "equal"),
+    [
+        ("Book Club", "Book Club_", True),  # a frame's bottom edge read as "_"
+        ("Welcome Home", "Welcome_Home", True),  # a space read as "_"
+        ("Night Market", "Night Market]", True),  # a frame's side read as "]"
+        ("file_name", "file name", False),  # an underscore asked for must be there
+        ("Wow!", "Wow", False),  # punctuation asked for must be there
+        ("Wow", "W.ow", True),  # a stray mark inside a word: the letters are right
+        ("Wow", "Wov", False),
+    ],
+)
+def test_reading_tolerates_only_unasked_punctuation(expected: str, read: str, equal: bool) -> None:
+    norm = Normalisation()
+    asked = norm.apply(expected)
+    assert (norm.apply(read, asked) == asked) is equal
+
+
+def test_strict_punctuation_counts_every_mark() -> None:
+    strict = Normalisation(strict_punctuation=True)
+    assert strict.apply("Book Club]", strict.apply("Book Club")) == "book club]"
+
+
+def framed_sign(text: str, pad: int, width: int) -> np.ndarray:
+    """A sign with a rectangle drawn ``pad`` px clear of its letters' ink."""
+    image = render_sign(text, (560, 260), 56)
+    rgb = np.asarray(image)
+    rows, cols = np.nonzero(np.abs(rgb.astype(int) - rgb[0, 0]).sum(axis=2) > 200)
+    out = pad + width  # PIL draws the outline inward
+    frame = (cols.min() - out, rows.min() - out, cols.max() + out, rows.max() + out)
+    ImageDraw.Draw(image).rectangle(frame, outline=(25, 25, 30), width=width)
+    return np.asarray(image)
+
+
+@pytest.mark.usefixtures("fonts")
+def test_frame_mask_finds_the_frame_and_no_letter() -> None:
+    rgb = framed_sign("HELLO", pad=10, width=6)
+    mask = frame_mask(rgb, line_height=60)
+    ink = np.abs(rgb.astype(int) - rgb[0, 0].astype(int)).sum(axis=2) > 200
+    # The frame is a rectangle's outline: its mask is empty inside, where the letters are.
+    rows, cols = np.nonzero(mask)
+    inside = mask[rows.min() + 10 : rows.max() - 10, cols.min() + 10 : cols.max() - 10]
+    assert not inside.any()
+    assert mask.sum() > 0.9 * (
+        ink.sum() - ink[rows.min() + 10 : rows.max() - 10, cols.min() + 10 : cols.max() - 10].sum()
+    )
+
+
+@pytest.mark.usefixtures("fonts")
+def test_frame_mask_leaves_an_unframed_sign_alone() -> None:
+    assert not frame_mask(np.asarray(render_sign("HELLO WORLD, 24/7")), line_height=60).any()
+
+
+@pytest.mark.usefixtures("fonts")
+def test_framed_sign_is_judged_on_its_letters() -> None:
+    rgb = framed_sign("QUIET", pad=7, width=8)
+    result = ocr(Image.fromarray(rgb), "QUIET")
+    assert result.passed, result.reason
+    wrong = ocr(Image.fromarray(framed_sign("QUIFT", pad=7, width=8)), "QUIET")
+    assert wrong.passed is False, wrong.reason

@@ -10,26 +10,47 @@ from t2iqa.comparison.stats import (
     bootstrap_means,
     difference_unpaired,
     estimate,
+    expanded_level,
     holm,
+    nominal_level,
     normal_difference,
     permutation_pvalue,
     sign_flip_pvalue,
+    tail_pvalue,
 )
 
 
-def test_prompt_bootstrap_covers_the_true_difference_near_95_percent() -> None:
-    # 50 prompts x 4 seeds, a real shift; simulated pass/fail data with prompt difficulty.
-    cov, _ = coverage(trials=300, prompts=50, seeds=4, shift=-0.5, resample_seeds=False,
-                      resamples=500)  # fmt: skip
-    assert 0.92 <= cov <= 0.975
+def test_expanded_interval_covers_the_true_difference_at_20_prompts() -> None:
+    # 20 prompts x 8 seeds, a real shift; simulated pass/fail data with prompt difficulty.
+    # The plain percentile interval covers about 91.5% here (compare_coverage, 1000 trials).
+    result = coverage(trials=300, prompts=20, seeds=8, shift=0.3, resamples=500)
+    assert 0.925 <= result["expanded (t2iqa)"][0] <= 0.98
+    assert result["expanded (t2iqa)"][1] > result["percentile"][1]
 
 
 def test_two_stage_bootstrap_is_wider_than_the_prompt_bootstrap() -> None:
     # Why seeds are not resampled again inside prompts: it counts their noise twice.
-    narrow = coverage(100, 50, 4, 0.0, resample_seeds=False, resamples=300)
-    wide = coverage(100, 50, 4, 0.0, resample_seeds=True, resamples=300)
-    assert wide[1] > narrow[1] * 1.15
-    assert wide[0] >= narrow[0]
+    result = coverage(100, 50, 4, 0.0, resamples=300)
+    assert result["two-stage"][1] > result["percentile"][1] * 1.15
+
+
+@pytest.mark.parametrize("n", [5, 20, 200])
+def test_expanded_level_widens_and_inverts(n: int) -> None:
+    for level in (0.001, 0.025, 0.2):
+        assert expanded_level(level, n) < level  # further into the tail: a wider interval
+        assert nominal_level(expanded_level(level, n), n) == pytest.approx(level)
+
+
+def test_tail_pvalue_agrees_with_the_interval() -> None:
+    # "p < (1 - confidence) / 2" and "the interval excludes the threshold" are one statement.
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        groups = [list(rng.normal(rng.normal(-0.1, 0.2), 0.3, size=4)) for _ in range(20)]
+        est = estimate(groups, resamples=2000)
+        for threshold in np.linspace(est.ci_high - 0.05, est.ci_high + 0.05, 11):
+            p = tail_pvalue(est, threshold, below=True)
+            if abs(threshold - est.ci_high) > 0.002:  # away from quantile ties
+                assert (p < 0.025) == (est.ci_high < threshold)
 
 
 def test_identical_values_give_a_zero_width_interval() -> None:
@@ -113,3 +134,13 @@ def test_all_sign_patterns_are_enumerated() -> None:
     stats = [abs(np.mean(np.array(s) * d)) for s in itertools.product((-1, 1), repeat=3)]
     expected = np.mean(np.array(stats) >= abs(np.mean(d)) - 1e-12)
     assert sign_flip_pvalue(d) == pytest.approx(expected)
+
+
+def test_tail_pvalue_beyond_every_draw_is_not_the_resampling_floor() -> None:
+    # Every prompt moved by the same amount: no draw reaches the threshold. The p-value is
+    # then the tail's estimate, not 1 / (B + 1) mapped through the expansion (which at 12
+    # prompts would be 0.003 whatever the data).
+    same = estimate([[-0.7, -0.7]] * 12, resamples=500)
+    assert tail_pvalue(same, -0.02, below=True) == 0.0
+    spread = estimate([[-0.7 + 0.01 * k, -0.7] for k in range(12)], resamples=500)
+    assert tail_pvalue(spread, -0.02, below=True) < 1e-6
