@@ -1,4 +1,5 @@
-"""Builds the bundled suites (``smoke.yaml``, ``core.yaml``) from templates.
+"""Builds the bundled suites (``smoke.yaml``, ``core.yaml``) from templates, and
+``geneval.yaml`` from GenEval's prompt metadata.
 
 The suites are ours: templates x objects x numbers x words, all written here, deterministic, and
 easy to grow. Every prompt states its expectations explicitly, so scoring never depends on the
@@ -216,6 +217,19 @@ def smoke_suite() -> dict[str, Any]:
     }
 
 
+def geneval_suite() -> dict[str, Any]:
+    """GenEval's 553 prompts with the expectations its metadata states (geneval/, MIT)."""
+    from t2iqa.suites.geneval import read_metadata, suite_entries
+
+    return {
+        "name": "geneval",
+        "version": "af4902f",  # the GenEval commit the metadata comes from (geneval/SOURCE.md)
+        "description": "GenEval (Ghosh et al. 2023): 553 prompts, six tasks as categories; "
+        "metadata MIT, see LICENSE.geneval and geneval/SOURCE.md.",
+        "prompts": suite_entries(read_metadata(HERE / "geneval" / "evaluation_metadata.jsonl")),
+    }
+
+
 def render(suite: dict[str, Any]) -> str:
     """Validated YAML text of a suite dict (validation catches builder mistakes early)."""
     header = {k: v for k, v in suite.items() if k != "prompts"}
@@ -223,7 +237,7 @@ def render(suite: dict[str, Any]) -> str:
     return dump_suite_yaml(build_suite(header, entries, f"<builder:{suite['name']}>"))
 
 
-BUILDERS = {"smoke": smoke_suite, "core": core_suite}
+BUILDERS = {"smoke": smoke_suite, "core": core_suite, "geneval": geneval_suite}
 
 
 def main() -> None:

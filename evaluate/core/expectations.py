@@ -2,7 +2,8 @@
 
 Suites should state expectations explicitly (the bundled ones do); this parser covers a
 user's plain prompt list: quoted text (``a sign that says "OPEN"``), counted objects
-(``three red apples``, ``2 cats and a dog``) and visible hands.
+(``three red apples``, ``2 cats and a dog``), visible hands, and the composition
+(``t2iqa.core.composition``): the objects present, their colours and where they stand.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from t2iqa.core.nouns import COMPOUND_FIRST, COMPOUND_NOUNS, is_plural, singular
+
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
@@ -18,33 +21,16 @@ NUMBER_WORDS = {
 }  # fmt: skip
 MAX_COUNT = 20
 
-IRREGULAR_PLURALS = {
-    "people": "person", "men": "man", "women": "woman", "children": "child", "mice": "mouse",
-    "geese": "goose", "teeth": "tooth", "feet": "foot", "knives": "knife", "leaves": "leaf",
-    "wolves": "wolf", "shelves": "shelf", "loaves": "loaf", "sheep": "sheep", "fish": "fish",
-    "deer": "deer", "scissors": "scissors", "glasses": "glass", "dice": "die",
-}  # fmt: skip
-IRREGULAR_SINGULARS = {v: v for v in IRREGULAR_PLURALS.values()}
-
 # Words that end a counted noun phrase: "three apples *on* a table".
 PHRASE_BOUNDARY = {
     "and", "or", "with", "on", "in", "at", "of", "by", "under", "over", "near", "next", "beside",
     "behind", "above", "below", "inside", "into", "onto", "from", "to", "for", "that", "which",
     "who", "is", "are", "sitting", "standing", "lying", "flying", "running", "against", "around",
+    "left", "right", "top", "beneath", "underneath", "atop", "while", "as",
 }  # fmt: skip
 MAX_PHRASE_WORDS = 4
 # "-ing" words end a phrase too ("one bicycle leaning ..."), except these nouns.
 ING_NOUNS = {"building", "painting", "ring", "king", "wing", "string", "pudding", "earring"}
-
-# Two-word nouns, so that "two hot dogs" counts hot dogs, not dogs: COCO's multi-word classes
-# (the detector's usual vocabulary) and a few more that prompts often count.
-COMPOUND_NOUNS = {
-    "traffic light", "fire hydrant", "stop sign", "parking meter", "sports ball",
-    "baseball bat", "baseball glove", "tennis racket", "wine glass", "hot dog", "potted plant",
-    "dining table", "cell phone", "teddy bear", "hair drier", "hair dryer", "ice cream",
-    "soccer ball", "tennis ball", "coffee cup", "coffee mug", "fire truck", "police car",
-    "school bus", "street light", "palm tree", "christmas tree", "paper plane", "rubber duck",
-}  # fmt: skip
 
 # Double quotes, straight or curly, and curly single quotes. Straight single quotes are left
 # alone: they are apostrophes far more often than quotes.
@@ -54,6 +40,23 @@ WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*|\d+|[.,;:!?()]")
 HAND_WORDS_ONE = ("hand", "fist", "waving", "thumbs up", "peace sign", "fingers", "palm")
 
 
+RELATIONS = ("left of", "right of", "above", "below", "near")
+# GenEval's ten colours (Ghosh et al. 2023): the ones its colour classifier tells apart.
+COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white")
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """``subject`` stands ``relation`` ``object``: "dog" "right of" "teddy bear"."""
+
+    subject: str
+    relation: str
+    object: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"subject": self.subject, "relation": self.relation, "object": self.object}
+
+
 @dataclass(frozen=True, slots=True)
 class Expectations:
     """Typed expectations of one prompt. ``None`` means the suite sets no expectation.
@@ -61,14 +64,25 @@ class Expectations:
     - ``text``: the exact string the image must show.
     - ``counts``: object noun (singular) -> how many must be visible.
     - ``hands``: how many hands must be visible.
+    - ``objects``: object nouns (singular) that must be visible, at least one of each.
+    - ``colors``: object noun -> the colour it must have.
+    - ``relations``: where objects stand against each other.
     """
 
     text: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     hands: int | None = None
+    objects: tuple[str, ...] = ()
+    colors: dict[str, str] = field(default_factory=dict)
+    relations: tuple[Relation, ...] = ()
 
     def is_empty(self) -> bool:
-        return self.text is None and not self.counts and self.hands is None
+        return (
+            self.text is None
+            and not self.counts
+            and self.hands is None
+            and not (self.objects or self.colors or self.relations)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -78,29 +92,13 @@ class Expectations:
             out["counts"] = dict(self.counts)
         if self.hands is not None:
             out["hands"] = self.hands
+        if self.objects:
+            out["objects"] = list(self.objects)
+        if self.colors:
+            out["colors"] = dict(self.colors)
+        if self.relations:
+            out["relations"] = [r.to_dict() for r in self.relations]
         return out
-
-
-def singular(noun: str) -> str:
-    noun = noun.lower()
-    if noun in IRREGULAR_PLURALS:
-        return IRREGULAR_PLURALS[noun]
-    if noun in IRREGULAR_SINGULARS:
-        return noun
-    if noun.endswith("ies") and len(noun) > 4:
-        return noun[:-3] + "y"
-    if re.search(r"(ches|shes|xes|sses|zes|oes)$", noun):
-        return noun[:-2]
-    if noun.endswith("s") and not noun.endswith(("ss", "us", "is")):
-        return noun[:-1]
-    return noun
-
-
-def is_plural(word: str) -> bool:
-    word = word.lower()
-    if word in IRREGULAR_PLURALS:
-        return True
-    return word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 2
 
 
 def parse_number(token: str) -> int | None:
@@ -120,30 +118,42 @@ def parse_text(prompt: str) -> str | None:
 
 
 def _noun_phrase(tokens: list[str], start: int, plural: bool) -> str | None:
-    """The head noun of the phrase starting at ``tokens[start]``.
+    span = noun_phrase_span(tokens, start, plural)
+    return span[0] if span else None
+
+
+def noun_phrase_span(tokens: list[str], start: int, plural: bool) -> tuple[str, int] | None:
+    """The head noun of the phrase starting at ``tokens[start]``, and the index after it.
 
     Plural counts take the first plural word ("three red apples"); singular counts take the
     last word before a boundary ("one red apple on a table").
     """
     phrase: list[str] = []
-    for tok in tokens[start : start + MAX_PHRASE_WORDS]:
+    window = tokens[start : start + MAX_PHRASE_WORDS]
+    for k, tok in enumerate(window):
         lowered = tok.lower()
         if lowered in PHRASE_BOUNDARY or not tok[0].isalpha():
             break
+        after = window[k + 1].lower() if k + 1 < len(window) else ""
+        if after and lowered in COMPOUND_FIRST and f"{lowered} {singular(after)}" in COMPOUND_NOUNS:
+            # "sports balls", "parking meter": the first word of the noun, not its head
+            phrase.append(tok)
+            continue
         if lowered.endswith("ing") and len(lowered) > 5 and lowered not in ING_NOUNS:
             break
         phrase.append(tok)
         if plural and is_plural(tok):
-            return _with_modifier(phrase)
-    if plural or not phrase:
-        return None
-    return _with_modifier(phrase)
+            return _with_modifier(phrase, plural), start + len(phrase)
+    # A plural count with no plural word: a zero plural ("three shrimp") is the last word.
+    return (_with_modifier(phrase, plural), start + len(phrase)) if phrase else None
 
 
-def _with_modifier(phrase: list[str]) -> str:
+def _with_modifier(phrase: list[str], plural: bool) -> str:
     """The phrase's last word as a singular noun, with the word before it when the two make
-    one noun ("teddy bears" -> "teddy bear")."""
-    head = singular(phrase[-1])
+    one noun ("teddy bears" -> "teddy bear"). After "a", "an" or "one" the noun is singular
+    already; only a word in -s could still be a plural there ("the dogs")."""
+    last = phrase[-1].lower()
+    head = singular(last) if plural or last.endswith("s") else last
     if len(phrase) > 1 and (compound := f"{phrase[-2].lower()} {head}") in COMPOUND_NOUNS:
         return compound
     return head
@@ -187,7 +197,11 @@ def parse_hands(prompt: str, counts: dict[str, int]) -> int | None:
 
 
 def parse_expectations(prompt: str) -> Expectations:
+    from t2iqa.core.composition import parse_composition
+
     counts = parse_counts(prompt)
     hands = parse_hands(prompt, counts)
     counts.pop("hand", None)  # hands are the hands check's business, not the detector's
-    return Expectations(text=parse_text(prompt), counts=counts, hands=hands)
+    objects, colors, relations = parse_composition(QUOTED.sub(" ", prompt), counts)
+    return Expectations(text=parse_text(prompt), counts=counts, hands=hands, objects=objects,
+                        colors=colors, relations=relations)  # fmt: skip

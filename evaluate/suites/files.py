@@ -29,6 +29,7 @@ from t2iqa.core.expectations import Expectations, parse_expectations
 from t2iqa.core.fast_yaml import NotPlain, load_plain
 from t2iqa.core.parsing import MAX_NESTING, NestingError, checked_nesting, json_value
 from t2iqa.core.prompts import PromptSpec
+from t2iqa.suites.expect import parse_expect
 
 if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
     from importlib.resources.abc import Traversable
@@ -40,12 +41,9 @@ PROMPT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SUITE_KEYS = {"name", "version", "description", "prompts"}
 PROMPT_KEYS = {"id", "prompt", "category", "negative_prompt", "expect"}
-EXPECT_KEYS = {"text", "counts", "hands"}
-MAX_EXPECTED_COUNT = 100
 MAX_PROMPT_CHARS = 2000
 # Terminal escapes and NULs: never meant, and they would drive the terminal that shows them.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-MAX_EXPECTED_HANDS = 20
 # Column names accepted for the prompt in a user's CSV/TSV/JSONL (PartiPrompts: "Prompt",
 # DrawBench: "Prompts").
 PROMPT_COLUMNS = ("prompt", "prompts", "text", "caption")
@@ -88,46 +86,6 @@ class Suite:
 
 
 # ---------------------------------------------------------------------------- validation
-
-
-def _parse_expect(raw: Any, where: str, problems: list[str]) -> Expectations | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{where}: 'expect' must be a mapping with text/counts/hands")
-        return None
-    unknown = set(raw) - EXPECT_KEYS
-    if unknown:
-        problems.append(
-            f"{where}: unknown expectation(s) {sorted(unknown)}; allowed: {sorted(EXPECT_KEYS)}"
-        )
-    text = raw.get("text")
-    if text is not None and (not isinstance(text, str) or not text.strip()):
-        problems.append(f"{where}: expect.text must be a non-empty string")
-        text = None
-    counts: dict[str, int] = {}
-    raw_counts = raw.get("counts") or {}
-    if not isinstance(raw_counts, Mapping):
-        problems.append(f"{where}: expect.counts must map a noun to a number, e.g. {{apple: 3}}")
-    else:
-        for noun, n in raw_counts.items():
-            if not isinstance(noun, str) or not noun.strip():
-                problems.append(f"{where}: expect.counts has an empty noun")
-            elif isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_EXPECTED_COUNT:
-                problems.append(
-                    f"{where}: expect.counts.{noun} must be a whole number from 0 to "
-                    f"{MAX_EXPECTED_COUNT}, got {n!r}"
-                )
-            else:
-                counts[noun.strip().lower()] = n
-    hands = raw.get("hands")
-    if hands is not None and (
-        isinstance(hands, bool) or not isinstance(hands, int) or not 0 <= hands <= 20
-    ):
-        problems.append(
-            f"{where}: expect.hands must be a whole number from 0 to {MAX_EXPECTED_HANDS}, "
-            f"got {hands!r}"
-        )
-        hands = None
-    return Expectations(text=text, counts=counts, hands=hands)
 
 
 def parse_prompt_entry(
@@ -174,7 +132,7 @@ def parse_prompt_entry(
     expect: Expectations | None = None
     source = "suite"
     if "expect" in raw:
-        expect = _parse_expect(raw["expect"], label, problems)
+        expect = parse_expect(raw["expect"], label, problems)
     elif isinstance(prompt, str):
         expect, source = parse_expectations(prompt), "prompt"
     if len(problems) > before:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from t2iqa.core.expectations import Expectations, parse_expectations, singular
+from t2iqa.core.expectations import Expectations, parse_expectations
+from t2iqa.core.nouns import singular
 
 
 @pytest.mark.parametrize(
@@ -39,14 +40,17 @@ from t2iqa.core.expectations import Expectations, parse_expectations, singular
         ("a photo of one bicycle leaning against a wall", Expectations(counts={"bicycle": 1})),
     ],
 )
-def test_parse_expectations(prompt: str, expected: Expectations) -> None:
-    assert parse_expectations(prompt) == expected
+def test_parse_text_counts_and_hands(prompt: str, expected: Expectations) -> None:
+    got = parse_expectations(prompt)  # the composition (objects, colours) is test_composition's
+    assert (got.text, got.counts, got.hands) == (expected.text, expected.counts, expected.hands)
 
 
 @pytest.mark.parametrize(
     ("plural", "single"),
     [("apples", "apple"), ("cherries", "cherry"), ("boxes", "box"), ("glasses", "glass"),
-     ("mice", "mouse"), ("tomatoes", "tomato"), ("bus", "bus"), ("sheep", "sheep")],
+     ("mice", "mouse"), ("tomatoes", "tomato"), ("bus", "bus"), ("sheep", "sheep"),
+     ("buses", "bus"), ("goldfish", "goldfish"), ("people", "person"), ("skis", "skis"),
+     ("knives", "knife"), ("cactus", "cactus")],
 )  # fmt: skip
 def test_singular(plural: str, single: str) -> None:
     assert singular(plural) == single

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from t2iqa.core.errors import SuiteError
 from t2iqa.core.expectations import Expectations
@@ -97,7 +99,7 @@ def test_errors_name_the_prompt_and_all_problems_are_listed(tmp_path: Path) -> N
 
 
 def test_missing_unknown_and_unreadable_sources(tmp_path: Path) -> None:
-    with pytest.raises(SuiteError, match="bundled suites: core, smoke"):
+    with pytest.raises(SuiteError, match="bundled suites: core, geneval, smoke"):
         load_suite("no-such-suite")
     with pytest.raises(SuiteError, match="is a folder"):
         load_suite(tmp_path)
@@ -182,3 +184,38 @@ def test_limited_keeps_file_order() -> None:
     suite = load_suite("core")
     assert [p.id for p in suite.limited(3).prompts] == [p.id for p in suite.prompts[:3]]
     assert suite.limited(None) is suite
+
+
+def test_geneval_is_a_bundled_suite_with_its_tasks_and_license() -> None:
+    import importlib.resources
+
+    suite = load_suite("geneval")
+    assert len(suite.prompts) == 553
+    by_task = {p.category for p in suite.prompts}
+    assert by_task == {"single_object", "two_object", "counting", "colors", "position",
+                       "color_attr"}  # fmt: skip
+    dog = next(p for p in suite.prompts if p.prompt == "a photo of a dog right of a teddy bear")
+    assert dog.expect.to_dict()["relations"] == [
+        {"subject": "dog", "relation": "right of", "object": "teddy bear"}
+    ]
+    root = importlib.resources.files("t2iqa.benchmarks")
+    assert "MIT" in (root / "LICENSE.geneval").read_text()
+    assert (root / "geneval" / "LICENSE").read_text() == (root / "LICENSE.geneval").read_text()
+
+
+@pytest.mark.parametrize(
+    ("expect", "message"),
+    [
+        ({"objects": "dog"}, "expect.objects must be a list of nouns"),
+        ({"colors": {"car": "teal"}}, "expect.colors.car: 'teal' is not one of red"),
+        ({"relations": [{"subject": "dog", "relation": "inside", "object": "box"}]},
+         "expect.relations[0] must be {subject: NOUN, relation: left of | right of"),
+        ({"shapes": {}}, "unknown expectation(s) ['shapes']"),
+    ],
+)  # fmt: skip
+def test_composition_expectations_are_validated(tmp_path: Path, expect: dict, message: str) -> None:
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump({"name": "s", "version": "1", "prompts": [
+        {"id": "p1", "prompt": "a dog", "expect": expect}]}))  # fmt: skip
+    with pytest.raises(SuiteError, match=re.escape(message)):
+        load_suite(path)
