@@ -9,7 +9,9 @@ blocks a run.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -109,5 +111,11 @@ def claimed_batches(
         try:
             if batch:
                 yield batch
-        finally:
-            claims.release(list(mine))
+        except BaseException:
+            # The run is stopping (a full disk, Ctrl-C, the consumer gone): releasing may fail
+            # for the same reason, and must not bury the real error under its own traceback.
+            # A claim left behind lapses with this process (owners are checked for life).
+            with contextlib.suppress(sqlite3.Error, OSError):
+                claims.release(list(mine))
+            raise
+        claims.release(list(mine))

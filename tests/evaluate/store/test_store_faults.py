@@ -80,7 +80,7 @@ def test_a_full_disk_while_creating_the_store(
 def test_a_disk_that_fills_during_a_run(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    with small_disk(tmp_path / "disk", "192k") as disk:
+    with small_disk(tmp_path / "disk", "320k") as disk:  # room for the run, not its images
         store = disk / "store"
         # In its own process: a process that is gone is how readers know the run stopped.
         done = subprocess.run(
