@@ -15,7 +15,7 @@ from typing import Any
 from t2iqa.suites.files import build_suite, dump_suite_yaml
 
 HERE = Path(__file__).resolve().parent
-SUITE_VERSION = "1.0.0"
+SUITE_VERSION = "1.1.0"  # 1.1: composition prompts state colours and relations
 
 NUMBER_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
 # (singular, plural, a scene that fits). COCO classes, so standard detectors know them all.
@@ -38,6 +38,9 @@ OBJECTS = [
     ("teddy bear", "teddy bears", "on a bed"),
 ]
 COLORS = ["red", "blue", "green", "yellow", "black", "white", "purple", "orange"]
+# (the words in the prompt, the relation they state)
+RELATION_WORDS = [("to the left of", "left of"), ("to the right of", "right of"),
+                  ("above", "above"), ("below", "below")]  # fmt: skip
 
 # Text of 1-4 words: mixed case, digits, punctuation.
 TEXTS = [
@@ -145,7 +148,8 @@ def counting_entries() -> list[dict[str, Any]]:
 
 
 def composition_entries() -> list[dict[str, Any]]:
-    """Two objects with counts 1-3 each and distinct colors: binding and counting together."""
+    """Two objects with counts 1-3 each and distinct colours, every other pair placed by a
+    relation: binding, counting and position together."""
     out = []
     for k in range(40):
         a = OBJECTS[k % len(OBJECTS)]
@@ -156,9 +160,15 @@ def composition_entries() -> list[dict[str, Any]]:
         ca, cb = COLORS[k % len(COLORS)], COLORS[(k + 3) % len(COLORS)]
         phrase_a = f"{NUMBER_WORDS[na - 1]} {ca} {a[0] if na == 1 else a[1]}"
         phrase_b = f"{NUMBER_WORDS[nb - 1]} {cb} {b[0] if nb == 1 else b[1]}"
-        prompt = f"a photo of {phrase_a} and {phrase_b}"
+        # Every other prompt places the two groups: GenEval's four relations in turn.
+        words, relation = RELATION_WORDS[k // 2 % len(RELATION_WORDS)] if k % 2 else ("and", None)
+        prompt = f"a photo of {phrase_a} {words} {phrase_b}"
         pid = f"comp-{a[0].replace(' ', '-')}-{b[0].replace(' ', '-')}-{k:02d}"
-        out.append(_entry(pid, prompt, "composition", counts={a[0]: na, b[0]: nb}))
+        expect: dict[str, Any] = {"counts": {a[0]: na, b[0]: nb}, "objects": [a[0], b[0]],
+                                  "colors": {a[0]: ca, b[0]: cb}}  # fmt: skip
+        if relation:
+            expect["relations"] = [{"subject": a[0], "relation": relation, "object": b[0]}]
+        out.append(_entry(pid, prompt, "composition", **expect))
     return out
 
 

@@ -21,21 +21,12 @@ twice the margin apart).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
-
-
-@dataclass(frozen=True)
-class Detection:
-    label: str
-    box: Box
-    score: float
-    color: str | None = None  # from a colour classifier, where the task asks for colour
-    mask: Any = field(default=None, compare=False, repr=False)  # bool array, optional
+from t2iqa.checks.detections import Box, Detection
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import torch
 from PIL import Image
 
 from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
+from t2iqa.checks.detections import Detection
 from t2iqa.checks.options import Fraction
 from t2iqa.core.devices import pick_device
 from t2iqa.core.errors import T2IQAError, Unavailable
@@ -39,17 +40,6 @@ from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 DEFAULT_OWL = "google/owlv2-base-patch16-ensemble"
 EMBEDDED_DETECTOR = "embedded"
 QUERY_TEMPLATE = "a photo of a {}"
-
-
-@dataclass(frozen=True)
-class Detection:
-    label: str  # the noun it answers
-    score: float
-    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in image pixels
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "score": round(self.score, 4),
-                "box": [round(v, 1) for v in self.box]}  # fmt: skip
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -265,6 +255,17 @@ def load_detector(
     return OwlDetector(net, processor, dev, model)
 
 
+@dataclass(frozen=True)
+class DetectorOptions:
+    """The detector options every detector-reading check shares (its Config's base)."""
+
+    backend: Literal["owl", "yolo"] = "owl"  # OWLv2 / OWL-ViT, or ultralytics
+    model: str = DEFAULT_OWL  # hub id, local folder / file, or "embedded" (plumbing)
+    device: str = "auto"
+    # backend=yolo: load a pickled .pt model (it can run code when loaded). Off by default.
+    trust_weights_file: bool = False
+
+
 # ---------------------------------------------------------------- the check
 
 
@@ -278,15 +279,10 @@ class ObjectCountCheck(Check):
     not_applicable_reason = "the prompt asks for no counted objects"
 
     @dataclass(frozen=True)
-    class Config:
-        backend: Literal["owl", "yolo"] = "owl"  # OWLv2 / OWL-ViT, or ultralytics
-        model: str = DEFAULT_OWL  # hub id, local folder / file, or "embedded" (plumbing)
+    class Config(DetectorOptions):
         min_score: Fraction = 0.3  # detections counted at or above this score
         nms_iou: Fraction = 0.5  # boxes of one noun overlapping more than this are one object
         margin: Fraction = 0.05  # verdicts that flip within +-margin are flagged low-confidence
-        device: str = "auto"
-        # backend=yolo: load a pickled .pt model (it can run code when loaded). Off by default.
-        trust_weights_file: bool = False
 
     def applies(self, spec: PromptSpec) -> bool:
         return bool(spec.expect.counts)

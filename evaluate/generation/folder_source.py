@@ -47,8 +47,10 @@ def read_manifest(
     """Map image files to prompt ids.
 
     With a manifest (CSV or JSONL: ``file``, ``prompt_id``, optional ``seed``), its rows. Without
-    one, file names: ``<prompt_id>.png`` or ``<prompt_id>__<seed>.png``. Seeds not given are
-    numbered 0, 1, ... per prompt in file order. Every problem is listed at once.
+    one, GenEval's own layout when the folder has it (``00000/metadata.jsonl``,
+    ``00000/samples/0000.png``: folder = prompt id, as in the bundled ``geneval`` suite, sample
+    = seed), else file names: ``<prompt_id>.png`` or ``<prompt_id>__<seed>.png``. Seeds not
+    given are numbered 0, 1, ... per prompt in file order. Every problem is listed at once.
     """
     if not images_dir.is_dir():
         raise T2IQAError(f"--images {images_dir}: no such folder")
@@ -56,13 +58,20 @@ def read_manifest(
         for candidate in ("manifest.csv", "manifest.jsonl"):
             if (images_dir / candidate).is_file():
                 manifest = images_dir / candidate
-    raw = _file_name_rows(images_dir) if manifest is None else _manifest_rows(manifest)
-    if not raw:
+    problems: list[str] = []
+    if manifest is not None:
+        raw = _manifest_rows(manifest)
+    elif geneval_layout(images_dir):
+        raw = _geneval_rows(images_dir, suite, problems)
+    else:
+        raw = _file_name_rows(images_dir)
+    if not raw and not problems:
         raise T2IQAError(
             f"no images found in {images_dir}: add a manifest.csv (file,prompt_id[,seed]) or "
             "name files <prompt_id>.png"
         )
-    rows, problems = _resolve_rows(raw, images_dir, suite, allow_outside)
+    rows, more_problems = _resolve_rows(raw, images_dir, suite, allow_outside)
+    problems += more_problems
     if problems:
         shown = "\n".join(f"  - {p}" for p in problems[:50])
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
@@ -80,6 +89,37 @@ def _file_name_rows(images_dir: Path) -> list[RawRow]:
         if f.suffix.lower() in IMAGE_SUFFIXES:
             stem, _, seed = f.stem.partition("__")
             raw.append((f.name, f.name, stem, seed or None))
+    return raw
+
+
+def geneval_layout(images_dir: Path) -> bool:
+    """Whether a folder holds GenEval's image layout: numbered folders with ``samples/``."""
+    return any(
+        d.is_dir() and d.name.isdigit() and (d / "samples").is_dir() for d in images_dir.iterdir()
+    )
+
+
+def _geneval_rows(images_dir: Path, suite: Suite, problems: list[str]) -> list[RawRow]:
+    """``NNNNN/samples/SSSS.png`` as (prompt id NNNNN, seed SSSS). A folder whose
+    ``metadata.jsonl`` names another prompt than the suite's NNNNN is a problem: images made
+    for other prompts would be judged against the wrong ones."""
+    known = suite.by_id()
+    raw: list[RawRow] = []
+    for folder in sorted(d for d in images_dir.iterdir() if d.is_dir() and d.name.isdigit()):
+        meta = folder / "metadata.jsonl"
+        if meta.is_file() and folder.name in known:
+            try:
+                prompt = json_value(meta.read_text(encoding="utf-8"), str(meta)).get("prompt")
+            except (json.JSONDecodeError, AttributeError):
+                prompt = None
+            if prompt is not None and prompt != known[folder.name].prompt:
+                problems.append(f"{folder.name}/metadata.jsonl: prompt {prompt!r} is not the "
+                                f"suite's {known[folder.name].prompt!r}")  # fmt: skip
+                continue
+        for image in sorted((folder / "samples").glob("*.png")):
+            if image.stem.isdigit():
+                name = f"{folder.name}/samples/{image.name}"
+                raw.append((name, name, folder.name, str(int(image.stem))))
     return raw
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from t2iqa.checks.detections import Detection
 from t2iqa.checks.geneval_rules import (
-    Detection,
     GenEvalRules,
     geneval_verdict,
     kept_objects,
@@ -16,7 +16,7 @@ from t2iqa.checks.geneval_rules import (
 
 def det(label: str, x: float = 0, y: float = 0, score: float = 0.95, size: float = 10,
         color: str | None = None) -> Detection:  # fmt: skip
-    return Detection(label, (x, y, x + size, y + size), score, color)
+    return Detection(label, score, (x, y, x + size, y + size), color)
 
 
 SINGLE = {"tag": "single_object", "include": [{"class": "bench", "count": 1}]}

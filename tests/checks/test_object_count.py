@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from t2iqa.checks.base import ImageUnderTest, run_check
+from t2iqa.checks.detections import Detection
 from t2iqa.checks.object_count import (
-    Detection,
     ObjectCountCheck,
     clip_box,
     count_objects,
