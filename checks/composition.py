@@ -37,8 +37,8 @@ def geneval_entry(expect: Expectations) -> dict[str, Any]:
     """GenEval metadata for what ``expect`` asks (colours and ``near`` left out: judged
     apart). A subject with several relations gets one include clause per relation (GenEval:
     a repeated clause changes nothing)."""
-    nouns = list(dict.fromkeys([*expect.objects, *(n for r in expect.relations
-                                                   for n in (r.subject, r.object))]))  # fmt: skip
+    related = (n for r in expect.relations for n in (r.subject, r.object))
+    nouns = list(dict.fromkeys([*expect.objects, *expect.colors, *related]))
     include: list[dict[str, Any]] = [{"class": n, "count": expect.counts.get(n, 1)} for n in nouns]
     for r in expect.relations:
         if r.relation in GENEVAL_RELATIONS:

@@ -69,3 +69,9 @@ def test_applies_only_to_compositions_and_runs_the_embedded_detector() -> None:
     # random tiny weights: any verdict but a crash or a silent pass without detections
     assert judged.verdict in (OK, "missing_object", "wrong_position")
     assert judged.details["settings"]["model"] == "embedded"
+
+
+def test_a_coloured_object_must_be_there_even_when_only_its_colour_is_stated() -> None:
+    expect = Expectations(colors={"car": "red"})
+    assert geneval_entry(expect)["include"] == [{"class": "car", "count": 1}]
+    assert CompositionCheck().judge(expect, []).verdict == "missing_object"
