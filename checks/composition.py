@@ -22,8 +22,8 @@ from typing import Any
 
 from t2iqa.checks.base import Check, ImageUnderTest
 from t2iqa.checks.detections import Box, Detection
-from t2iqa.checks.geneval_rules import GenEvalRules, geneval_verdict, kept_objects
-from t2iqa.checks.object_count import DetectorOptions, load_detector
+from t2iqa.checks.geneval_rules import GenEvalRules, kept_objects, verdict_on_kept
+from t2iqa.checks.object_count import DetectorOptions
 from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.expectations import Expectations
@@ -33,12 +33,17 @@ from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 GENEVAL_RELATIONS = ("left of", "right of", "above", "below")
 
 
+def expected_nouns(expect: Expectations) -> list[str]:
+    """Every object ``expect`` names: listed, coloured or in a relation, each once."""
+    related = (n for r in expect.relations for n in (r.subject, r.object))
+    return list(dict.fromkeys([*expect.objects, *expect.colors, *related]))
+
+
 def geneval_entry(expect: Expectations) -> dict[str, Any]:
     """GenEval metadata for what ``expect`` asks (colours and ``near`` left out: judged
     apart). A subject with several relations gets one include clause per relation (GenEval:
     a repeated clause changes nothing)."""
-    related = (n for r in expect.relations for n in (r.subject, r.object))
-    nouns = list(dict.fromkeys([*expect.objects, *expect.colors, *related]))
+    nouns = expected_nouns(expect)
     include: list[dict[str, Any]] = [{"class": n, "count": expect.counts.get(n, 1)} for n in nouns]
     for r in expect.relations:
         if r.relation in GENEVAL_RELATIONS:
@@ -78,11 +83,10 @@ class CompositionCheck(Check):
 
     def check(self, item: ImageUnderTest) -> CheckResult:
         cfg = self.config
-        entry = geneval_entry(item.spec.expect)
-        nouns = [c["class"] for c in entry["include"]]
         try:
-            detector = load_detector(cfg.backend, cfg.model, cfg.device, cfg.trust_weights_file)
-            detections = detector.detect(item.image, list(dict.fromkeys(nouns)), cfg.threshold)
+            detector = cfg.detector()
+            nouns = expected_nouns(item.spec.expect)
+            detections = detector.detect(item.image, nouns, cfg.threshold)
         except Unavailable as exc:
             return self.result(UNAVAILABLE, None, None, str(exc))
         return self.judge(item.spec.expect, detections, detector.key)
@@ -94,8 +98,8 @@ class CompositionCheck(Check):
         rules = GenEvalRules(threshold=cfg.threshold, max_objects=cfg.max_objects,
                              position_margin=cfg.position_margin)  # fmt: skip
         entry = geneval_entry(expect)
-        _, reason = geneval_verdict(detections, entry, rules)
         kept = kept_objects(detections, entry["tag"], rules)
+        _, reason = verdict_on_kept(kept, entry, rules)
         problems = reason.splitlines() + self._near_problems(expect, kept)
         boxes = [d for found in kept.values() for d in found]
         details = {

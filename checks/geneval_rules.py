@@ -100,7 +100,13 @@ def geneval_verdict(
     rules: GenEvalRules = GenEvalRules(),
 ) -> tuple[bool, str]:  # fmt: skip
     """GenEval's (correct, reason) for one image: ``entry`` is its metadata line."""
-    objects = kept_objects(detections, entry["tag"], rules)
+    return verdict_on_kept(kept_objects(detections, entry["tag"], rules), entry, rules)
+
+
+def verdict_on_kept(
+    objects: Mapping[str, list[Detection]], entry: Mapping[str, Any], rules: GenEvalRules
+) -> tuple[bool, str]:
+    """Steps 2 and 3 on the detections step 1 kept (for callers that keep them too)."""
     reasons: list[str] = []
     matched: list[Sequence[Detection] | None] = []
     for clause in entry.get("include", []):

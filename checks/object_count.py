@@ -265,6 +265,10 @@ class DetectorOptions:
     # backend=yolo: load a pickled .pt model (it can run code when loaded). Off by default.
     trust_weights_file: bool = False
 
+    def detector(self) -> OwlDetector | YoloDetector:
+        """The detector these options name, loaded once per process."""
+        return load_detector(self.backend, self.model, self.device, self.trust_weights_file)
+
 
 # ---------------------------------------------------------------- the check
 
@@ -290,7 +294,7 @@ class ObjectCountCheck(Check):
     def check(self, item: ImageUnderTest) -> CheckResult:
         cfg = self.config
         try:
-            detector = load_detector(cfg.backend, cfg.model, cfg.device, cfg.trust_weights_file)
+            detector = cfg.detector()
             nouns = list(item.spec.expect.counts)
             detections = detector.detect(item.image, nouns, max(0.0, cfg.min_score - cfg.margin))
         except Unavailable as exc:

@@ -50,7 +50,6 @@ class Mention:
     color: str | None
     start: int  # token index of the article or number
     end: int  # token index after the phrase
-    counted: bool
 
 
 def mentions(tokens: list[str]) -> list[Mention]:
@@ -68,7 +67,7 @@ def mentions(tokens: list[str]) -> list[Mention]:
             continue
         # A colour word before the head names the object's colour ("an orange" is a fruit).
         color = next((w for w in tokens[i + 1 : end - 1] if w in COLORS), None)
-        out.append(Mention(noun, color, i, end, number is not None))
+        out.append(Mention(noun, color, i, end))
     return out
 
 
