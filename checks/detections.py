@@ -1,12 +1,18 @@
 """What a detector reports about one object, shared by the checks that read detections
-(object counts, GenEval's rules): one detector pass per image can serve them all."""
+(object counts, composition, colours): one detector pass per image serves them all."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in image pixels
+
+
+def box_pixels(box: Box) -> tuple[int, int, int, int]:
+    """The whole pixels a box covers: x0, y0 rounded down, x1, y1 up (exclusive)."""
+    return math.floor(box[0]), math.floor(box[1]), math.ceil(box[2]), math.ceil(box[3])
 
 
 @dataclass(frozen=True)
@@ -15,7 +21,9 @@ class Detection:
     score: float
     box: Box
     color: str | None = None  # from a colour classifier, where a task asks for colour
-    mask: Any = field(default=None, compare=False, repr=False)  # bool array (h, w), optional
+    # Which pixels of the box are the object: a bool array over ``box_pixels(box)`` (rows
+    # y0..y1, columns x0..x1), from a segmenting detector; None: the box only.
+    mask: Any = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label, "score": round(self.score, 4),

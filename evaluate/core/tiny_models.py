@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,3 +59,19 @@ def quiet_model_libraries() -> Iterator[None]:
         diffusers_logging.set_verbosity(levels[0])
         transformers_logging.set_verbosity(levels[1])
         transformers_logging.enable_progress_bar()
+
+
+def build_once(folder: Path, save: Callable[[Path], None]) -> Path:
+    """``folder`` as ``save`` writes it, built once: seeded, quietly, into a temporary folder
+    renamed into place, so a build cut short is never taken for a finished one."""
+    import torch
+
+    if (folder / "config.json").is_file():
+        return folder
+    tmp = folder.with_name(folder.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    with quiet_model_libraries():
+        save(tmp)
+    tmp.replace(folder)
+    return folder

@@ -33,7 +33,7 @@ from tests.evaluate.test_cli import cli
             {"hand_anatomy": {"max_hands": 0}},
             "max_hands=0: Input should be greater than or equal to 1",
         ),
-        ({"object_count": {"backend": "detr"}}, "Input should be 'owl' or 'yolo'"),
+        ({"object_count": {"backend": "detr"}}, "Input should be 'owl', 'mask2former' or 'yolo'"),
         (
             {"clip_alignment": {"batch_size": 2.5}},
             "batch_size=2.5: Input should be a valid integer",
