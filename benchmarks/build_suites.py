@@ -236,6 +236,12 @@ def geneval_suite() -> dict[str, Any]:
         "version": "af4902f",  # the GenEval commit the metadata comes from (geneval/SOURCE.md)
         "description": "GenEval (Ghosh et al. 2023): 553 prompts, six tasks as categories; "
         "metadata MIT, see LICENSE.geneval and geneval/SOURCE.md.",
+        # GenEval's scoring: its detector family (one pass serves both checks) and each task
+        # judged by its own rules and thresholds (0.3; 0.9 for counting).
+        "scoring": {
+            "composition": {"backend": "mask2former", "geneval_tasks": True},
+            "object_count": {"backend": "mask2former"},
+        },
         "prompts": suite_entries(read_metadata(HERE / "geneval" / "evaluation_metadata.jsonl")),
     }
 

@@ -172,7 +172,7 @@ class CompositionCheck(Check):
         problems = reason.splitlines() + self._near_problems(expect, kept)
         boxes = [d for found in kept.values() for d in found]
         details = {
-            "expected": expect.to_dict(), "geneval_entry": entry,
+            "expected": expect.to_dict(), "geneval_entry": entry, "geneval_reason": reason,
             "detections": [d.to_dict() for d in boxes],
             "settings": {"model": model, "backend": cfg.backend, "threshold": cfg.threshold,
                          "max_objects": cfg.max_objects, "position_margin": cfg.position_margin,

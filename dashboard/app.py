@@ -19,6 +19,7 @@ import streamlit as st
 from t2iqa.checks import metric_label
 from t2iqa.dashboard import PAGE_TITLES, data
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
+from t2iqa.reports.geneval import GENEVAL_TITLE
 
 PAGES = {
     "runs": "Runs",
@@ -62,6 +63,11 @@ def set_metrics_table(
     root: str, run_ids: tuple[str, ...], token: tuple
 ) -> tuple[pd.DataFrame, list[str]]:
     return data.set_metrics_frame(Path(root), run_ids)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def geneval_table_of(root: str, run_ids: tuple[str, ...], token: tuple) -> pd.DataFrame:
+    return data.geneval_frame(Path(root), run_ids)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -269,6 +275,10 @@ def page_leaderboard(root: Path, token: tuple) -> None:
     st.caption("All cells (pass rates in %, scores as is); click a column to sort.")
     st.dataframe(wide.round(1))
     show_set_metrics(root, tuple(chosen), token)
+    geneval = geneval_table_of(str(root), tuple(chosen), token)
+    if not geneval.empty:
+        st.subheader(GENEVAL_TITLE)
+        st.dataframe(geneval, hide_index=True)
 
 
 def show_set_metrics(root: Path, chosen: tuple[str, ...], token: tuple) -> None:

@@ -18,11 +18,13 @@ from PIL import Image
 
 from t2iqa.checks import SET_METRICS
 from t2iqa.comparison.gate import Gate
+from t2iqa.comparison.geneval import geneval_scores
 from t2iqa.comparison.leaderboard import leaderboard
 from t2iqa.comparison.runs import ALL, RunData, run_data
 from t2iqa.core.errors import StoreError
 from t2iqa.core.images import read_image_file
 from t2iqa.reports.annotate import annotate
+from t2iqa.reports.geneval import geneval_table
 from t2iqa.store.db import DB_NAME, Store
 
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp")
@@ -164,6 +166,16 @@ def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame,
                 "so compare runs of equal N"
             )
     return frame, warnings
+
+
+def geneval_frame(root: Path, run_ids: Sequence[str]) -> pd.DataFrame:
+    """GenEval's table (the paper's layout) for the runs scored on GenEval's tasks."""
+    scores = [g for r in load_run_data(root, run_ids)
+              if (g := geneval_scores(r.label, r.rows)) is not None]  # fmt: skip
+    if not scores:
+        return pd.DataFrame()
+    header, rows = geneval_table(scores)
+    return pd.DataFrame(rows, columns=header)
 
 
 def most_telling_check(board: pd.DataFrame) -> str:

@@ -26,6 +26,7 @@ from t2iqa.core.errors import T2IQAError
 
 if TYPE_CHECKING:
     from t2iqa.comparison.compare import Comparison
+    from t2iqa.comparison.geneval import GenEvalScores
     from t2iqa.comparison.leaderboard import Leaderboard
     from t2iqa.generation.base import GenerationSettings, ImageSource
     from t2iqa.qa.verdicts import Policy, QAVerdict
@@ -167,6 +168,14 @@ class RunResult:
 
         with open_store(self.store, read_only=True) as store:
             return run_frame(store, self.run_id)
+
+    def geneval(self) -> GenEvalScores | None:
+        """GenEval's scores (six tasks and overall; ``.score(task)``, ``.overall``), when the
+        run has composition results on GenEval's tasks (``--suite geneval``)."""
+        from t2iqa.comparison.geneval import geneval_scores
+
+        with open_store(self.store, read_only=True) as store:
+            return geneval_scores(self.run_id, store.iter_result_rows(self.run_id))
 
 
 def run(

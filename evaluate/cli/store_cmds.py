@@ -66,19 +66,22 @@ def runs(store: StoreOption = Path(DEFAULT_STORE)) -> None:
 
 def export(
     run_id: Annotated[str, typer.Argument(help="Run id (see `t2iqa runs`).")],
-    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    format: Annotated[
+        str, typer.Option("--format", help="csv, parquet, or geneval (GenEval's results.jsonl).")
+    ] = "csv",
     out: Annotated[
-        Path | None, typer.Option(help="Output file (default RUN.csv / RUN.parquet).")
+        Path | None,
+        typer.Option(help="Output file (default RUN.csv / RUN.parquet / RUN.results.jsonl)."),
     ] = None,
     store: StoreOption = Path(DEFAULT_STORE),
 ) -> None:
-    """Export one row per (image, check) of a run."""
-    from t2iqa.store.export import export_run
+    """Export one row per (image, check) of a run, or GenEval's results.jsonl."""
+    from t2iqa.store.export import FORMATS, export_run
 
-    if format not in ("csv", "parquet"):
-        fail(f"--format {format!r}: use csv or parquet")
-    path = export_run(store, run_id, format, out)
-    console.print(f"wrote {path}")
+    if format not in FORMATS:
+        fail(f"--format {format!r}: use {', '.join(FORMATS)}")
+    path, note = export_run(store, run_id, format, out)
+    console.print(f"wrote {path}" + (f" ({note})" if note else ""))
 
 
 def suites_list() -> None:

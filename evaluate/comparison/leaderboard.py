@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from t2iqa.checks import higher_is_better
 from t2iqa.comparison.compare import resamples_for_family
 from t2iqa.comparison.gate import Gate
+from t2iqa.comparison.geneval import GenEvalScores, geneval_scores
 from t2iqa.comparison.provenance import provenance_differences
 from t2iqa.comparison.runs import (
     RunData,
@@ -52,6 +53,8 @@ class Leaderboard:
     set_metrics: dict[str, dict[str, SetResult]]  # metric -> run label -> result
     warnings: list[str]
     alpha: float = 0.05
+    # GenEval's table (overall, six tasks) per run scored on GenEval's tasks.
+    geneval: list[GenEvalScores] = field(default_factory=list)
 
 
 def pairwise_pvalue(
@@ -117,4 +120,5 @@ def leaderboard(runs: Sequence[RunData], gate: Gate, alpha: float = 0.05) -> Lea
                         f"INCOMPARABLE {', '.join(d.affects)} between {base.label} and "
                         f"{cand.label}: {d.key} differs ({d.baseline} vs {d.candidate})"
                     )
-    return Leaderboard(list(runs), gate, cells, dict(set_metrics), warnings, alpha)
+    geneval = [g for r in runs if (g := geneval_scores(r.label, r.rows)) is not None]
+    return Leaderboard(list(runs), gate, cells, dict(set_metrics), warnings, alpha, geneval)

@@ -23,6 +23,7 @@ from t2iqa.reports.common import (
     set_metric_row,
     verdict_label,
 )
+from t2iqa.reports.geneval import GENEVAL_TITLE, geneval_table
 
 VERDICT_STYLE = {REGRESSED: "bold red", IMPROVED: "green", INCOMPARABLE: "bold yellow"}
 CHANGES_SHOWN = 10  # image verdict changes listed in the terminal; the HTML report has all
@@ -118,6 +119,8 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
         console.print(_table("best model per category", header, rows, 0))
     if board.set_metrics:
         console.print(_table("set metrics", *set_metric_board_rows(board), 1))
+    if board.geneval:
+        console.print(_table(GENEVAL_TITLE, *geneval_table(board.geneval), 1))
 
 
 def _table(title: str, header: list[str], rows: list[list[str]], fixed: int) -> Table:

@@ -28,6 +28,7 @@ from t2iqa.reports.common import (
     set_metric_row,
     verdict_label,
 )
+from t2iqa.reports.geneval import GENEVAL_TITLE, geneval_table
 from t2iqa.store.db import ResultRow
 
 
@@ -225,6 +226,10 @@ def leaderboard_html(board: Leaderboard) -> str:
     if board.set_metrics:
         out.append("<h2>Set metrics</h2>")
         header, rows = set_metric_board_rows(board)
+        out.append(_html_table(header, [(row, "") for row in rows]))
+    if board.geneval:
+        out.append(f"<h2>{_esc(GENEVAL_TITLE)}</h2>")
+        header, rows = geneval_table(board.geneval)
         out.append(_html_table(header, [(row, "") for row in rows]))
     out.append("<h2>Provenance</h2>")
     out.append(provenance_html(board.runs))

@@ -24,6 +24,7 @@ from t2iqa.reports.common import (
     set_metric_board_rows,
     verdict_label,
 )
+from t2iqa.reports.geneval import GENEVAL_TITLE, geneval_table
 
 
 class MarkdownReport(ReportFormat):
@@ -124,4 +125,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     if board.set_metrics:
         lines += ["", "**Set metrics**", ""]
         lines += _md_table(*set_metric_board_rows(board))
+    if board.geneval:
+        lines += ["", f"**{GENEVAL_TITLE}**", ""]
+        lines += _md_table(*geneval_table(board.geneval))
     return "\n".join(lines) + "\n"

@@ -78,11 +78,13 @@ class RunConfig:
             "manifest": self.manifest,
         }
 
-    def scorers(self) -> tuple[list[Check], list[SetMetric]]:
-        """The run's checks and set metrics, built from their options; every option problem
-        is raised at once (``OptionsError``), before any work."""
+    def scorers(self, suite: Suite | None = None) -> tuple[list[Check], list[SetMetric]]:
+        """The run's checks and set metrics, built from their options (over the suite's
+        ``scoring`` where a suite is given); every option problem is raised at once
+        (``OptionsError``), before any work."""
+        options = suite.check_options(self.check_options) if suite else self.check_options
         checks, metrics = collect([
-            functools.partial(build_checks, self.checks, self.check_options),
+            functools.partial(build_checks, self.checks, options),
             functools.partial(build_set_metrics, self.set_metrics, self.set_options),
         ])  # fmt: skip
         return checks, metrics
@@ -213,7 +215,7 @@ def execute_run(
     reporter = reporter or Reporter()
     suite = load_suite(config.suite).limited(config.limit)
     # Bound before their config hashes are recorded with the run.
-    built, set_metrics = config.scorers()
+    built, set_metrics = config.scorers(suite)
     checks = [c.bind(suite.prompts) for c in built]
     if not config.seeds:
         raise T2IQAError("no seeds: pass --seeds 1 or more")

@@ -11,8 +11,10 @@ from rich.panel import Panel
 from rich.table import Table
 
 from t2iqa.checks import metric_label
+from t2iqa.comparison.geneval import GenEvalScores, geneval_scores
 from t2iqa.core.results import ERROR, SetResult
 from t2iqa.generation.embedded import PLUMBING_NOTE
+from t2iqa.reports.geneval import GENEVAL_TITLE, geneval_table
 from t2iqa.store.db import Store
 
 
@@ -114,6 +116,14 @@ def set_metric_table(results: list[SetResult]) -> Table:
     return table
 
 
+def geneval_rich_table(scores: GenEvalScores) -> Table:
+    header, rows = geneval_table([scores])
+    table = Table(*header, title=GENEVAL_TITLE, title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def print_summary(console: Console, store: Store, outcome: Any) -> None:
     run = store.get_run(outcome.run_id)
     rows = list(store.result_rows(outcome.run_id))
@@ -131,6 +141,9 @@ def print_summary(console: Console, store: Store, outcome: Any) -> None:
     set_results = store.set_results(outcome.run_id)
     if set_results:
         console.print(set_metric_table(set_results))
+    geneval = geneval_scores(run.run_id, rows)
+    if geneval is not None:
+        console.print(geneval_rich_table(geneval))
     for warning in outcome.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     for failure in outcome.failures:

@@ -1,4 +1,6 @@
-"""Export a run's results as one row per (image, check): CSV or Parquet."""
+"""Export a run's results: one row per (image, check) as CSV or Parquet, or GenEval's
+``results.jsonl`` (one line per image the composition check judged) for its
+``summary_scores.py``."""
 
 from __future__ import annotations
 
@@ -26,17 +28,48 @@ def run_frame(store: Store, run_id: str) -> pd.DataFrame:
     return frame
 
 
-def export_run(store_path: Path, run_id: str, fmt: str, out: Path | None = None) -> Path:
-    with Store(store_path, read_only=True) as store:
-        frame = run_frame(store, run_id)
+FORMATS = {"csv": ".csv", "parquet": ".parquet", "geneval": ".results.jsonl"}
+
+
+def export_run(
+    store_path: Path, run_id: str, fmt: str, out: Path | None = None
+) -> tuple[Path, str]:
+    """Write the export; returns where, and a note for the user ("" when none)."""
     # A run id from an older or foreign store may hold any character: the default file name
     # keeps only safe ones, so it stays in the current folder.
-    out = out or Path(re.sub(r"[^A-Za-z0-9._-]+", "_", run_id).lstrip(".") + f".{fmt}")
+    out = out or Path(re.sub(r"[^A-Za-z0-9._-]+", "_", run_id).lstrip(".") + FORMATS[fmt])
+    note = ""
+    with Store(store_path, read_only=True) as store:
+        if fmt == "geneval":
+            records, skipped = geneval_records(store, run_id)
+            note = f"{len(records)} images judged" + (
+                f"; {skipped} left out: the composition check could not judge them"
+                if skipped else ""
+            )  # fmt: skip
+        else:
+            frame = run_frame(store, run_id)
     try:
         if fmt == "csv":
             frame.to_csv(out, index=False)
-        else:
+        elif fmt == "parquet":
             frame.to_parquet(out, index=False)
+        else:
+            with out.open("w", encoding="utf-8") as fh:
+                fh.writelines(json.dumps(r) + "\n" for r in records)
     except OSError as exc:
         raise T2IQAError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return out
+    return out, note
+
+
+def geneval_records(store: Store, run_id: str) -> tuple[list[dict[str, object]], int]:
+    from t2iqa.reports.geneval import results_records
+
+    records, skipped = results_records(
+        store.iter_result_rows(run_id), store.root, store.get_run(run_id).suite_name
+    )
+    if not records and not skipped:
+        raise T2IQAError(
+            f"run {run_id!r} has no composition results to export for GenEval; score it with "
+            "the composition check (e.g. t2iqa run --suite geneval)"
+        )
+    return records, skipped

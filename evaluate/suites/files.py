@@ -11,6 +11,7 @@ Validation collects every problem in a file and reports them together, each nami
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import importlib.resources
 import io
@@ -18,7 +19,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
 BUNDLED_PACKAGE = "t2iqa.benchmarks"
 PROMPT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SUITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-SUITE_KEYS = {"name", "version", "description", "prompts"}
+SUITE_KEYS = {"name", "version", "description", "scoring", "prompts"}
 PROMPT_KEYS = {"id", "prompt", "category", "negative_prompt", "expect"}
 MAX_PROMPT_CHARS = 2000
 # Terminal escapes and NULs: never meant, and they would drive the terminal that shows them.
@@ -57,6 +58,9 @@ class Suite:
     prompts: tuple[PromptSpec, ...]
     description: str = ""
     source: str = ""
+    # Check options the suite's scores are defined under (GenEval: its thresholds), as
+    # {check: {option: value}}; a user's own options for a check win over them.
+    scoring: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def categories(self) -> list[str]:
@@ -66,12 +70,20 @@ class Suite:
         return {p.id: p for p in self.prompts}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "version": self.version,
             "description": self.description,
-            "prompts": [p.to_dict() for p in self.prompts],
         }
+        if self.scoring:  # absent when empty: older suites keep their content hash
+            out["scoring"] = {k: dict(v) for k, v in self.scoring.items()}
+        out["prompts"] = [p.to_dict() for p in self.prompts]
+        return out
+
+    def check_options(self, user: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The options each check runs under: the suite's scoring, then the user's over it."""
+        names = dict.fromkeys([*self.scoring, *user])
+        return {n: {**self.scoring.get(n, {}), **user.get(n, {})} for n in names}
 
     def content_hash(self) -> str:
         """Hash of what the suite asks for (not of its file's formatting)."""
@@ -82,7 +94,7 @@ class Suite:
         """The first ``limit`` prompts, keeping the file order (used by ``--limit``)."""
         if limit is None or limit >= len(self.prompts):
             return self
-        return Suite(self.name, self.version, self.prompts[:limit], self.description, self.source)
+        return dataclasses.replace(self, prompts=self.prompts[:limit])
 
 
 # ---------------------------------------------------------------------------- validation
@@ -171,6 +183,15 @@ def build_suite(
     if not isinstance(version, str) or not version.strip():
         problems.append("'version' must be given, e.g. version: 1.0.0")
     description = header.get("description", "") or ""
+    scoring = header.get("scoring", {})
+    if not isinstance(scoring, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, Mapping) for k, v in scoring.items()
+    ):
+        problems.append(
+            "'scoring' must map check names to their options, e.g. "
+            "scoring: {composition: {geneval_tasks: true}}"
+        )
+        scoring = {}
     prompts: list[PromptSpec] = []
     seen: dict[str, str] = {}
     for where, raw in entries:
@@ -187,7 +208,8 @@ def build_suite(
     if problems:
         raise SuiteError(source, problems)
     assert isinstance(name, str) and isinstance(version, str)
-    return Suite(name, version.strip(), tuple(prompts), str(description), source)
+    return Suite(name, version.strip(), tuple(prompts), str(description), source,
+                 {k: dict(v) for k, v in scoring.items()})  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ loading

@@ -81,6 +81,7 @@ def test_yaml_round_trip_keeps_content_hash(tmp_path: Path) -> None:
         ("name: x\nversion: 1\nprompts: [{id: a, prompt: p, expect: {counts: {cat: true}}}]", "expect.counts.cat"),
         ("name: x\nversion: 1\nprompts: [{id: a, prompt: p, expect: {hands: 'two'}}]", "expect.hands"),
         ("name: x\nversion: 1\nprompts: [{id: a, prompt: p, expect: {hands: 99}}]", "expect.hands"),
+        ("name: x\nversion: 1\nscoring: {composition: 5}\nprompts: [{id: a, prompt: p}]", "'scoring' must map"),
     ],
 )  # fmt: skip
 def test_every_validation_error_names_the_problem(tmp_path: Path, text: str, fragment: str) -> None:
@@ -219,3 +220,19 @@ def test_composition_expectations_are_validated(tmp_path: Path, expect: dict, me
         {"id": "p1", "prompt": "a dog", "expect": expect}]}))  # fmt: skip
     with pytest.raises(SuiteError, match=re.escape(message)):
         load_suite(path)
+
+
+def test_a_suites_scoring_options_lie_under_the_users(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "prompts:", "scoring: {composition: {threshold: 0.4, geneval_tasks: true}}\nprompts:"
+    )
+    suite = load_suite(write(tmp_path, "s.yaml", text))
+    assert suite.check_options({"composition": {"threshold": 0.2}, "ocr_text": {"max_ned": 0}}) == {
+        "composition": {"threshold": 0.2, "geneval_tasks": True},
+        "ocr_text": {"max_ned": 0},
+    }
+    again = load_yaml_suite(write(tmp_path, "t.yaml", dump_suite_yaml(suite)))
+    assert again.scoring == suite.scoring and again.content_hash() == suite.content_hash()
+    assert suite.limited(1).scoring == suite.scoring
+    plain = load_suite(write(tmp_path, "u.yaml", GOOD))
+    assert "scoring" not in plain.to_dict()  # suites without it keep their old content hash
