@@ -8,12 +8,17 @@ Printed:
 3. the time of our FID distance (float64, eigenvalues of s1 s2) against torchmetrics' on the
    same 2048-d statistics, as a ratio;
 4. FID and KID together on the same images, fed batch by batch as `t2iqa run` does: the
-   feature time with the shared batch features against extracting for each metric.
+   feature time with the shared batch features against extracting for each metric;
+5. (``--fid-interval``, alone) FID with its default 95% interval (20 bootstrap replicates)
+   from N generated features against a 2048-d reference, against torchmetrics' and
+   clean-fid's FID (no interval) on the same statistics: medians and min-max of interleaved
+   repeats, wall and CPU time.
 
 Weights do not change the arithmetic, so the networks are built with random weights (no
 download): the figures hold for the real checkpoints of the same architectures.
 
     python -m t2iqa.benchmarks.speed_metrics [--clip-model ViT-L-14] [--batches 1,32,128]
+    python -m t2iqa.benchmarks.speed_metrics --fid-interval [--n 64] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from t2iqa.checks.distribution import frechet_distance, to_batch
+from t2iqa.checks.distances import frechet_distance
+from t2iqa.checks.distribution import to_batch
 
 
 def images(n: int) -> list[Image.Image]:
@@ -43,7 +49,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip-model", default="ViT-L-14")
     parser.add_argument("--batches", default="1,32,128")
+    parser.add_argument("--fid-interval", action="store_true")
+    parser.add_argument("--n", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    if args.fid_interval:
+        fid_interval_cost(args.n, args.repeats)
+        return
     batches = [int(b) for b in args.batches.split(",")]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
 
@@ -122,6 +134,55 @@ def fid_and_kid_updates(inception: torch.nn.Module, n: int = 64) -> None:
         f"{times[True]:.1f} s, extracted per metric {times[False]:.1f} s, "
         f"ratio {times[True] / times[False]:.2f}"
     )
+
+
+def fid_interval_cost(n: int, repeats: int) -> None:
+    """Ours (value + 20-replicate interval, from features) against torchmetrics' and
+    clean-fid's FID value, interleaved."""
+    from cleanfid.fid import frechet_distance as cleanfid_fid
+    from torchmetrics.image.fid import _compute_fid
+
+    from t2iqa.checks.distances import FrechetTarget, bootstrap_fid, frechet_to_target
+    from t2iqa.checks.distribution import FeatureSpool
+
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(4096, 2048))
+    mu2, s2 = reference.mean(0), np.cov(reference, rowvar=False)
+    spool = FeatureSpool()
+    spool.add(rng.normal(size=(n, 2048)) + 0.1)
+    mu1, s1 = spool.mean_cov()
+
+    def ours() -> float:
+        target = FrechetTarget.of(mu2, s2)
+        bootstrap_fid(spool, target, 20)
+        return frechet_to_target(mu1, s1, target)
+
+    def torchmetrics() -> float:
+        return float(_compute_fid(*(torch.from_numpy(a) for a in (mu1, s1, mu2, s2))))
+
+    def cleanfid() -> float:
+        return float(cleanfid_fid(mu1, s1, mu2, s2))
+
+    runs = {"ours, value + interval": ours, "torchmetrics, value": torchmetrics,
+            "clean-fid, value": cleanfid}  # fmt: skip
+    wall: dict[str, list[float]] = {k: [] for k in runs}
+    cpu: dict[str, list[float]] = {k: [] for k in runs}
+    values = {}
+    for _ in range(repeats):  # interleaved: the machine is shared
+        for name, fn in runs.items():
+            w, c = time.perf_counter(), time.process_time()
+            values[name] = fn()
+            wall[name].append(time.perf_counter() - w)
+            cpu[name].append(time.process_time() - c)
+    print(f"FID from features, N={n} generated vs 4096 reference, 2048-d, float64, "
+          f"{repeats} interleaved repeats, {torch.get_num_threads()} threads")  # fmt: skip
+    for name in runs:
+        print(f"  {name:24s} wall median {np.median(wall[name]):6.2f} s "
+              f"(min {min(wall[name]):.2f}, max {max(wall[name]):.2f}), CPU median "
+              f"{np.median(cpu[name]):6.2f} s, value {values[name]:.6f}")  # fmt: skip
+    base = "torchmetrics, value"
+    ratio = np.median(wall["ours, value + interval"]) / np.median(wall[base])
+    print(f"  ours / torchmetrics (wall medians): {ratio:.2f}x")
 
 
 if __name__ == "__main__":

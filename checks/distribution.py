@@ -16,7 +16,8 @@ Each step is a small function, as in clean-fid: resize -> features -> statistics
   resolution) under the t2iqa cache.
 
 Every metric reports N and a 95% bootstrap interval (resampling the generated images), and
-warns when N is too small to mean much.
+warns when N is too small to mean much. The distances and intervals themselves are plain
+functions on arrays in ``t2iqa.checks.distances``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ import torch
 from PIL import Image
 
 from t2iqa.checks.base import SetMetric
+from t2iqa.checks.distances import (
+    CMMD_SCALE,
+    CMMD_SIGMA,
+    FrechetTarget,
+    bootstrap_fid,
+    bootstrap_rows,
+    cmmd,
+    frechet_to_target,
+    kid,
+)
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import SetResult
@@ -42,8 +53,6 @@ from t2iqa.core.weights import read_state_dict, state_dict_buffer
 
 INCEPTION_SIZE = 299
 FID_MIN_RELIABLE = 2048  # below this FID is dominated by its bias (Chong & Forsyth 2020)
-CMMD_SIGMA = 10.0
-CMMD_SCALE = 1000.0
 
 
 # ---------------------------------------------------------------- resize
@@ -256,62 +265,6 @@ class FeatureSpool:
         return mu, sigma
 
 
-def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
-    """||mu1 - mu2||^2 + Tr(s1 + s2 - 2 (s1 s2)^(1/2)), via the eigenvalues of s1 s2 (their
-    square roots sum to the trace of the matrix square root), in float64."""
-    diff = mu1 - mu2
-    eig = np.linalg.eigvals(s1 @ s2)
-    tr_sqrt = np.sqrt(eig.astype(np.complex128)).real.sum()
-    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_sqrt)
-
-
-def poly_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """KID's kernel: (x.y / d + 1)^3."""
-    return (x @ y.T / x.shape[1] + 1.0) ** 3
-
-
-def mmd2_unbiased(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray) -> float:
-    m, n = len(kxx), len(kyy)
-    xx = (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
-    yy = (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
-    return float(xx + yy - 2.0 * kxy.mean())
-
-
-def kid(
-    real: np.ndarray, fake: np.ndarray, subsets: int, subset_size: int, seed: int = 0
-) -> tuple[float, np.ndarray]:
-    """KID as torchmetrics computes it: mean unbiased polynomial MMD^2 over random subsets
-    (subset_size is capped at the smaller set). Returns (mean, per-subset values)."""
-    size = min(subset_size, len(real), len(fake))
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(subsets):
-        r = real[rng.choice(len(real), size, replace=False)]
-        f = fake[rng.choice(len(fake), size, replace=False)]
-        values.append(mmd2_unbiased(poly_kernel(r, r), poly_kernel(f, f), poly_kernel(r, f)))
-    arr = np.asarray(values)
-    return float(arr.mean()), arr
-
-
-def rbf_kernel(x: np.ndarray, y: np.ndarray, sigma: float = CMMD_SIGMA) -> np.ndarray:
-    sq = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * x @ y.T
-    return np.exp(-sq / (2.0 * sigma * sigma))
-
-
-def cmmd(
-    real: np.ndarray, fake: np.ndarray, unbiased: bool = False, sigma: float = CMMD_SIGMA
-) -> float:
-    """CMMD (Jayasumana et al. 2024): scale * MMD^2 with a Gaussian RBF kernel on
-    L2-normalised CLIP embeddings. The default is the authors' estimator: plain means over
-    the full kernel matrices, diagonals included."""
-    x = real / np.linalg.norm(real, axis=1, keepdims=True)
-    y = fake / np.linalg.norm(fake, axis=1, keepdims=True)
-    kxx, kyy, kxy = rbf_kernel(x, x, sigma), rbf_kernel(y, y, sigma), rbf_kernel(x, y, sigma)
-    if unbiased:
-        return CMMD_SCALE * mmd2_unbiased(kxx, kyy, kxy)
-    return float(CMMD_SCALE * (kxx.mean() + kyy.mean() - 2.0 * kxy.mean()))
-
-
 # ---------------------------------------------------------------- reference statistics
 
 
@@ -382,48 +335,6 @@ def reference_from_folder(
     ref.save(tmp)
     tmp.replace(cached)
     return ref
-
-
-# ---------------------------------------------------------------- intervals
-
-
-def bootstrap_fid(
-    spool: FeatureSpool, ref: Reference, replicates: int, seed: int = 0
-) -> tuple[float, float] | None:
-    """95% percentile interval of FID over resamples of the generated images (the reference
-    statistics held fixed). Each replicate re-reads the spool: constant memory."""
-    if replicates <= 0 or spool.n < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(replicates):
-        weights = rng.multinomial(spool.n, np.full(spool.n, 1.0 / spool.n)).astype(np.float64)
-        total = outer = None
-        offset = 0
-        for rows in spool.rows():
-            w = weights[offset : offset + len(rows)]
-            offset += len(rows)
-            t, o = (w[:, None] * rows).sum(0), rows.T @ (w[:, None] * rows)
-            total, outer = (t, o) if total is None else (total + t, outer + o)
-        assert total is not None and outer is not None
-        mu = total / spool.n
-        sigma = (outer - spool.n * np.outer(mu, mu)) / (spool.n - 1)
-        values.append(frechet_distance(mu, sigma, ref.mu, ref.sigma))
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(lo), float(hi)
-
-
-def bootstrap_rows(
-    fn: Any, real: np.ndarray, fake: np.ndarray, replicates: int, seed: int = 0
-) -> tuple[float, float] | None:
-    """95% percentile interval of fn(real, fake[resampled]) over resamples of the generated
-    rows."""
-    if replicates <= 0 or len(fake) < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    values = [fn(real, fake[rng.integers(0, len(fake), len(fake))]) for _ in range(replicates)]
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(lo), float(hi)
 
 
 # ---------------------------------------------------------------- the set metrics
@@ -509,8 +420,9 @@ class FrechetInceptionDistanceMetric(_InceptionMetric):
     def compute(self) -> SetResult:
         ref = self.reference()
         mu, sigma = self.spool.mean_cov()
-        value = frechet_distance(mu, sigma, ref.mu, ref.sigma)
-        ci = bootstrap_fid(self.spool, ref, self.config.bootstrap)
+        target = FrechetTarget.of(ref.mu, ref.sigma)  # once, for the value and the interval
+        value = frechet_to_target(mu, sigma, target)
+        ci = bootstrap_fid(self.spool, target, self.config.bootstrap)
         details = self.provenance(ref)
         if warning := _small_n_warning("FID", self.spool.n, FID_MIN_RELIABLE):
             details["warning"] = warning

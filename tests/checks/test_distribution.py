@@ -15,14 +15,12 @@ from torchmetrics.image.kid import poly_mmd
 
 from t2iqa.checks import SET_METRICS, build_set_metrics
 from t2iqa.checks.base import ImageUnderTest
+from t2iqa.checks.distances import cmmd, frechet_distance, kid
 from t2iqa.checks.distribution import (
     FeatureExtractor,
     FeatureSpool,
     Reference,
     clean_resize,
-    cmmd,
-    frechet_distance,
-    kid,
     load_reference_npz,
 )
 from t2iqa.core.errors import T2IQAError, Unavailable
