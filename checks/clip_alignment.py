@@ -27,16 +27,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from t2iqa.checks.base import Check, ImageUnderTest, brief, remember_failure
 from t2iqa.checks.options import NonNegative, PositiveInt
 from t2iqa.core.devices import pick_device
 from t2iqa.core.errors import T2IQAError, Unavailable
+from t2iqa.core.hub import prepare_hub
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult, stable_hash
+
+if TYPE_CHECKING:  # torch loads with the model, not with the module: building the checks
+    import torch  # of a run that has nothing left to score must not pay for it (~2.7 s)
 
 EMBEDDED_CLIP = "embedded"
 EMBEDDED_CLIP_CONFIG = {
@@ -71,6 +73,8 @@ def register_embedded_clip(cache_dir: Path | None = None) -> tuple[str, Path]:
     open_clip.add_model_config(config)
     weights = folder / "weights.pt"
     if not weights.is_file():
+        import torch
+
         torch.manual_seed(0)
         # open_clip warns on the root logger that the model is randomly initialised: here
         # that is the point, and the banner of every embedded run says so.
@@ -96,24 +100,28 @@ class ClipScorer:
         encode = getattr(self.tokenizer, "encode", None)
         return len(encode(text)) + 2 if callable(encode) else None  # + start and end tokens
 
-    @torch.no_grad()
     def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
+        import torch
+
         missing = [t for t in dict.fromkeys(texts) if t not in self.text_cache]
         if missing:
             tokens = self.tokenizer(missing).to(self.device)
-            feats = self.model.encode_text(tokens).float()
+            with torch.no_grad():
+                feats = self.model.encode_text(tokens).float()
             feats = feats / feats.norm(dim=-1, keepdim=True)
             for t, f in zip(missing, feats.cpu(), strict=True):
                 self.text_cache[t] = f
         return torch.stack([self.text_cache[t] for t in texts])
 
-    @torch.no_grad()
     def embed_images(self, items: Sequence[ImageUnderTest], batch_size: int) -> torch.Tensor:
+        import torch
+
         missing = [it for it in items if it.image_hash not in self.image_cache]
         for start in range(0, len(missing), batch_size):
             chunk = missing[start : start + batch_size]
             pixels = torch.stack([self.preprocess(it.image.convert("RGB")) for it in chunk])
-            feats = self.model.encode_image(pixels.to(self.device)).float()
+            with torch.no_grad():
+                feats = self.model.encode_image(pixels.to(self.device)).float()
             feats = feats / feats.norm(dim=-1, keepdim=True)
             for it, f in zip(chunk, feats.cpu(), strict=True):
                 self.image_cache[it.image_hash] = f
@@ -140,6 +148,8 @@ def load_clip(
         source = str(weights)
     elif checkpoint and not Path(checkpoint).is_file():
         raise Unavailable(f"CLIP checkpoint {checkpoint} does not exist")
+    if source:
+        prepare_hub(str(source))
     if model not in open_clip.list_models():
         raise Unavailable(
             f"open_clip has no architecture {model!r}; see open_clip.list_models() "
@@ -166,6 +176,8 @@ def load_clip(
 
 def clip_score(image_emb: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
     """CLIPScore of paired rows: max(100 * cos, 0) (embeddings are unit-normalised)."""
+    import torch
+
     return torch.clamp(100.0 * (image_emb * text_emb).sum(dim=-1), min=0.0)
 
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from t2iqa.core.errors import T2IQAError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and the rest load when a call needs them, not with the API
+    import pandas as pd
+
     from t2iqa.comparison.compare import Comparison
     from t2iqa.comparison.geneval import GenEvalScores
     from t2iqa.comparison.leaderboard import Leaderboard
@@ -73,6 +73,8 @@ class CheckReport:
                         "reason": r.reason if r else "; ".join(v.reasons),
                     }
                 )  # fmt: skip
+        import pandas as pd
+
         frame = pd.DataFrame(rows, columns=VERDICT_COLUMNS)
         frame["passed"] = frame["passed"].astype("boolean")
         return frame

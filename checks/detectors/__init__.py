@@ -31,6 +31,7 @@ from t2iqa.checks.base import ImageUnderTest, brief
 from t2iqa.checks.detections import Detection
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.expectations import Expectations
+from t2iqa.core.hub import prepare_hub
 from t2iqa.core.registry import LazyRegistry
 
 EMBEDDED_DETECTOR = "embedded"
@@ -85,6 +86,7 @@ def load_detector(
         source = str(build(default_cache_dir() / folder))
     # The tiny stand-ins load without a progress bar; a real checkpoint keeps its own.
     quiet = quiet_model_libraries() if model == EMBEDDED_DETECTOR else contextlib.nullcontext()
+    prepare_hub(source)
     try:
         with quiet:
             if backend == "yolo":

@@ -4,7 +4,6 @@ embedded model, loaded with AutoPipelineForText2Image."""
 from __future__ import annotations
 
 import inspect
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from PIL import Image
 
 from t2iqa.core.devices import pick_device
 from t2iqa.core.errors import ModelLoadError, T2IQAError
+from t2iqa.core.hub import offline_by_setting, prepare_hub, went_offline
 from t2iqa.generation.base import (
     GeneratedImage,
     GenerationRequest,
@@ -88,9 +88,9 @@ def explain_load_error(model: str, exc: BaseException) -> ModelLoadError:
             f"no model {model!r} on the Hugging Face hub (check the id's spelling), and no "
             f"local folder of that name; {local_hint}"
         )
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    offline = offline_by_setting() and not went_offline()
     unreachable = bool(names & UNREACHABLE_ERRORS) or any(s in text for s in UNREACHABLE_TEXT)
-    if offline or unreachable:
+    if offline or unreachable or went_offline():
         why = "HF_HUB_OFFLINE is set" if offline else "the hub is unreachable"
         return ModelLoadError(
             f"cannot load {model!r}: it is not in the local Hugging Face cache and {why} "
@@ -190,6 +190,7 @@ class DiffusersSource(ImageSource):
 
         self.device = pick_device(self.settings.device)
         dtype = pick_dtype(self.settings.dtype, self.device)
+        prepare_hub(self.source)
         try:
             pipe = AutoPipelineForText2Image.from_pretrained(self.source, dtype=dtype)
         except (KeyboardInterrupt, MemoryError):
@@ -259,14 +260,13 @@ class DiffusersSource(ImageSource):
         return images
 
     def close(self) -> None:
+        if self._pipe is None:
+            return  # nothing was loaded (nothing to make): torch need not be imported for this
         self._pipe = None
-        try:
-            import torch
+        import torch
 
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except ImportError:
-            pass
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
 
 def _hub_commit(pipe: Any) -> str | None:

@@ -3,8 +3,12 @@ each. The terminal view lives in ``console``; shared formatting in ``common``.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from t2iqa.core.registry import LazyRegistry
-from t2iqa.reports.base import ReportFormat
+
+if TYPE_CHECKING:  # the formats import the comparison (scipy): only when one is rendered
+    from t2iqa.reports.base import ReportFormat
 
 REPORT_FORMATS: LazyRegistry[ReportFormat] = LazyRegistry({
     "markdown": "t2iqa.reports.markdown:MarkdownReport",
@@ -39,3 +43,12 @@ def render(name: str, result: object) -> str:
 
 
 __all__ = ["REPORT_FORMATS", "ReportFormat", "render", "report_format"]
+
+
+def __getattr__(name: str) -> object:
+    """``ReportFormat`` for those who subclass it, imported when first asked for."""
+    if name == "ReportFormat":
+        from t2iqa.reports.base import ReportFormat
+
+        return ReportFormat
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

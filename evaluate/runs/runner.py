@@ -227,6 +227,11 @@ def execute_run(
         # Load the model before writing anything: a bad model id leaves no half-made run.
         source.prepare()
     prov = provenance.collect(config.settings.device)
+    if run_id in {r.run_id for r in store.list_runs()}:
+        # Until this process loads a model it cannot say which GPU it has: keep what the
+        # process that did the work recorded (refreshed below if work is done here).
+        prov["hardware"] = {**store.get_run(run_id).provenance.get("hardware", {}),
+                            **prov["hardware"]}  # fmt: skip
     prov["process"] = this_process()  # who works on the run: readers tell a dead one
     prov["source"] = source.describe()
     prov["checks"] = {c.name: {"version": c.version, "config": c.config_dict()} for c in checks}
@@ -247,8 +252,10 @@ def execute_run(
         _generate_missing(config, store, source, requests, run_id, reporter, outcome)
         _score_run(store, checks, run_id, source.expected_size(), reporter, outcome)
         _compute_set_metrics(store, set_metrics, run_id, reporter, outcome)
-        # Refresh provenance now that the pipeline is loaded (class names, revision).
+        # Refresh provenance now that the pipeline is loaded (class names, revision, GPU).
         prov["source"] = source.describe()
+        if outcome.generated or outcome.scored:
+            prov["hardware"] = {**prov["hardware"], **provenance.hardware(config.settings.device)}
         store.set_run_provenance(run_id, prov)
     except KeyboardInterrupt:
         store.set_run_status(run_id, "interrupted")
@@ -330,16 +337,16 @@ def _score_run(
     reporter.stage("checking", len(records) * len(checks))
     keys = [(c.name, c.config_hash()) for c in checks]
 
-    def is_cached(rec: ImageRecord) -> bool:
-        # The context hash is stored with the image, so the cache is read without decoding it.
-        return all(store.get_check_result(rec.image_hash, rec.context_hash, *k) for k in keys)
+    def unfinished(recs: list[ImageRecord]) -> list[ImageRecord]:
+        # The context hash is stored with the image, so the cache is read without decoding
+        # it; which results exist is asked once for the whole list.
+        have = store.existing_results([(r.image_hash, r.context_hash) for r in recs], keys)
+        return [r for r in recs if not all((r.image_hash, r.context_hash, *k) in have
+                                           for k in keys)]  # fmt: skip
 
-    pending = [rec for rec in records if not is_cached(rec)]
+    pending = unfinished(records)
     outcome.cached += (len(records) - len(pending)) * len(checks)
     reporter.advance((len(records) - len(pending)) * len(checks))
-
-    def unfinished(recs: list[ImageRecord]) -> list[ImageRecord]:
-        return [rec for rec in recs if not is_cached(rec)]
 
     claims = Claims(store, run_id, "score")  # another process on this run scores the rest
     for chunk in claimed_batches(claims, pending, _item, CHECK_CHUNK, unfinished):

@@ -474,6 +474,28 @@ class Store:
 
     # ---------------------------------------------------------------------------- checks
 
+    def existing_results(
+        self, images: Sequence[tuple[str, str]], checks: Sequence[tuple[str, str]]
+    ) -> set[tuple[str, str, str, str]]:
+        """Which (image hash, context hash, check, config hash) results exist, for these
+        (image hash, context hash) pairs and (check, config hash) pairs: one query per 500
+        images, reading keys only (no details)."""
+        wanted_images, wanted_checks = set(images), set(checks)
+        hashes = sorted({h for h, _ in wanted_images})
+        found = set()
+        for start in range(0, len(hashes), 500):
+            part = hashes[start : start + 500]
+            rows = self.conn.execute(
+                "SELECT image_hash, context_hash, check_name, config_hash FROM check_results "
+                f"WHERE image_hash IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            found.update(
+                tuple(r) for r in rows
+                if (r[0], r[1]) in wanted_images and (r[2], r[3]) in wanted_checks
+            )  # fmt: skip
+        return found  # type: ignore[return-value]
+
     def get_check_result(
         self, image_hash: str, context_hash: str, check_name: str, config_hash: str
     ) -> CheckResult | None:

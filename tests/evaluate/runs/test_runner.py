@@ -52,6 +52,27 @@ def test_run_scores_and_a_second_run_reuses_everything(store_dir: Path) -> None:
         assert (second.generated, second.skipped, second.scored, second.cached) == (0, 6, 0, 6)
 
 
+def test_a_rerun_with_nothing_to_do_loads_no_model_library(store_dir: Path) -> None:
+    """Only what the work needs is imported: an unchanged re-run (the CI case) pays for no
+    torch, pandas or scipy; and it keeps the hardware the working process recorded."""
+    args = ["run", "--suite", "smoke", "--limit", "2", "--steps", "2", "--check",
+            "image_sanity", "--check", "clip_alignment", "--scorers", "embedded",
+            "--store", str(store_dir)]  # fmt: skip
+    probe = (
+        "import sys; sys.argv = ['t2iqa', *sys.argv[1:]]\nfrom t2iqa.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "print(sorted(m for m in ('torch', 'pandas', 'scipy') if m in sys.modules))"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    runs = [subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                           text=True, env=env, check=True) for _ in range(2)]  # fmt: skip
+    assert "'torch'" in runs[0].stdout.splitlines()[-1]
+    assert runs[1].stdout.splitlines()[-1] == "[]", runs[1].stdout[-500:]
+    with Store(store_dir, read_only=True) as store:
+        [run] = store.list_runs()
+        assert "torch_threads" in run.provenance["hardware"]
+
+
 def test_default_run_scores_with_every_check(store_dir: Path) -> None:
     with Store(store_dir) as store:
         outcome = execute_run(config(checks=None, seeds=(0,), limit=None), store)
