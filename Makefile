@@ -14,7 +14,7 @@ DEMO_GATE ?= demo-gate
 SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium
 
 .PHONY: setup system-deps demo dashboard test lint speed speed-checks speed-metrics \
-	speed-dashboard speed-suite-load suites clean
+	speed-dashboard speed-suite-load speed-rerun speed-gpu suites clean
 
 setup: $(STAMP) system-deps
 
@@ -116,6 +116,14 @@ speed-suite-load: setup
 
 speed-dashboard: setup
 	$(BIN)/python -m t2iqa.benchmarks.speed_dashboard
+
+# An unchanged 1,080-image run, run again in fresh processes.
+speed-rerun: setup
+	$(BIN)/python -m t2iqa.benchmarks.speed_rerun
+
+# Needs a CUDA GPU: generation (SD 1.5, SDXL) and feature networks, random weights.
+speed-gpu: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_gpu
 
 # Rebuild the bundled suites from their generator code.
 suites: setup

@@ -3,6 +3,7 @@ statistics, MediaPipe bundles)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -18,6 +19,12 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "t2iqa"
 
 
+@functools.lru_cache(maxsize=64)
+def resolved(folder: Path) -> Path:
+    """A folder's real path, once per import of thousands of files from it."""
+    return folder.resolve()
+
+
 def path_in_folder(folder: Path, name: str, where: str, allow_outside: bool = False) -> Path:
     """A file a manifest names, relative to the manifest's folder. One that leads outside the
     folder (``..``, an absolute path, a symlink out) is refused unless ``allow_outside``:
@@ -27,7 +34,7 @@ def path_in_folder(folder: Path, name: str, where: str, allow_outside: bool = Fa
     if allow_outside:
         return path
     try:
-        inside = path.resolve().is_relative_to(folder.resolve())
+        inside = path.resolve().is_relative_to(resolved(folder))
     except (OSError, RuntimeError):  # a symlink loop: nothing to read there either
         inside = False
     if not inside:

@@ -3,9 +3,12 @@ embedded model, loaded with AutoPipelineForText2Image."""
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -245,19 +248,23 @@ class DiffusersSource(ImageSource):
         seconds = (time.perf_counter() - start) / len(requests)
         arrays = np.asarray(out.images)
         nsfw = getattr(out, "nsfw_content_detected", None) or [False] * len(requests)
-        images = []
-        for req, arr, flagged in zip(requests, arrays, nsfw, strict=True):
+        pils, all_flags = [], []
+        for arr, flagged in zip(arrays, nsfw, strict=True):
             nan_pixels = int(np.isnan(arr).any(axis=-1).sum())
             pixels = (np.nan_to_num(arr, nan=0.0).clip(0, 1) * 255).round().astype("uint8")
-            pil = Image.fromarray(pixels)
+            pils.append(Image.fromarray(pixels))
             flags: dict[str, Any] = {"batch_size": len(requests)}
             if nan_pixels:
                 flags["nan_pixels"] = nan_pixels
             if flagged:
                 flags["safety_flagged"] = True
-            data = encode_png(pil)
-            images.append(GeneratedImage(req, data, ".png", pil.width, pil.height, seconds, flags))
-        return images
+            all_flags.append(flags)
+        # PNG encoding (zlib, which releases the GIL) of a batch in parallel: measured on an
+        # H200 at 512 px, batch 4, it was a fifth of the batch's wall time when serial.
+        encoded = png_encoder().map(encode_png, pils)
+        return [GeneratedImage(req, data, ".png", pil.width, pil.height, seconds, flags)
+                for req, data, pil, flags in zip(requests, encoded, pils, all_flags,
+                                                 strict=True)]  # fmt: skip
 
     def close(self) -> None:
         if self._pipe is None:
@@ -267,6 +274,13 @@ class DiffusersSource(ImageSource):
 
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+@functools.cache
+def png_encoder() -> ThreadPoolExecutor:
+    """Threads for encoding a batch's PNGs (the same bytes as serial encoding)."""
+    return ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1),
+                              thread_name_prefix="t2iqa-png")  # fmt: skip
 
 
 def _hub_commit(pipe: Any) -> str | None:
