@@ -79,7 +79,8 @@ def export(
     from t2iqa.store.export import FORMATS, export_run
 
     if format not in FORMATS:
-        fail(f"--format {format!r}: use {', '.join(FORMATS)}")
+        *others, last = FORMATS
+        fail(f"--format {format!r}: use {', '.join(others)} or {last}")
     path, note = export_run(store, run_id, format, out)
     console.print(f"wrote {path}" + (f" ({note})" if note else ""))
 

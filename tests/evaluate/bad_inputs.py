@@ -378,7 +378,7 @@ CASES = [
     Case("newer schema", store_with(newer_schema, "runs"), 2, "newer t2iqa"),
     Case("damaged database", store_with(damaged_db, "export", "base"), 2, "is damaged"),
     Case("export of an unknown run", store_with(healthy_store, "export", "nope"), 2, "no run 'nope'"),
-    Case("export to a bad format", store_with(lambda r: None, "export", "x", "--format", "xls"), 2, "use csv or parquet"),
+    Case("export to a bad format", store_with(lambda r: None, "export", "x", "--format", "xls"), 2, "use csv, parquet or geneval"),
     # import manifests (run --images)
     Case("manifest path with ..", import_manifest(['{"file": "../outside.png", "prompt_id": "{pid}"}']), 2, "is outside"),
     Case("manifest absolute path", import_manifest(['{"file": "{d}/outside.png", "prompt_id": "{pid}"}']), 2, "is outside"),
