@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from t2iqa.core.results import NOT_APPLICABLE
 from t2iqa.store.db import ResultRow
 from t2iqa.suites.geneval import TASKS
 
@@ -37,7 +38,9 @@ def geneval_scores(label: str, rows: Iterable[ResultRow]) -> GenEvalScores | Non
     tasks: dict[str, list[int]] = {}
     unjudged, seen = 0, False
     for row in rows:
-        if row.check != CHECK or row.category not in TASKS:
+        # A prompt the check does not apply to is not a GenEval prompt, whatever its category
+        # is called (other suites have "counting" prompts too).
+        if row.check != CHECK or row.category not in TASKS or row.verdict == NOT_APPLICABLE:
             continue
         seen = True
         if row.passed is None:

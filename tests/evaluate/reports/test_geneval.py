@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from t2iqa import api
-from t2iqa.comparison.geneval import GenEvalScores
+from t2iqa.comparison.geneval import GenEvalScores, geneval_scores
 from t2iqa.dashboard.data import geneval_frame
 from t2iqa.reports import render
 from t2iqa.reports.geneval import bundled_metadata, geneval_table
@@ -32,6 +32,18 @@ def test_the_table_is_the_papers_layout() -> None:
     assert header[:3] == ["run", "overall", "single obj."] and header[-2] == "color attr."
     assert row[1] == "0.62" and row[2:8] == ["0.00", "0.25", "0.50", "0.75", "1.00", "1.25"]
     assert GenEvalScores("x", {"counting": (1, 2)}, 0).overall is None  # not all six
+
+
+def test_runs_of_other_suites_have_no_geneval_table() -> None:
+    from t2iqa.store.db import ResultRow
+
+    def row(category: str, verdict: str, passed: bool | None) -> ResultRow:
+        return ResultRow("r", "p", category, "x", 0, "composition", verdict, passed, None, "",
+                         "h", "f", 1, 1, None)  # fmt: skip
+
+    assert geneval_scores("r", [row("counting", "not_applicable", None)]) is None
+    scores = geneval_scores("r", [row("counting", "ok", True), row("colors", "unavailable", None)])
+    assert scores is not None and scores.tasks == {"counting": (1, 1)} and scores.unjudged == 1
 
 
 def test_geneval_imported_scored_tabled_and_exported(tmp_path: Path) -> None:
