@@ -32,7 +32,7 @@ from PIL import Image
 from t2iqa.checks.base import Check, ImageUnderTest
 from t2iqa.checks.colors import ColorNamer, color_namer
 from t2iqa.checks.detections import Box, Detection
-from t2iqa.checks.detectors import DetectorOptions
+from t2iqa.checks.detectors import DetectorOptions, expected_nouns
 from t2iqa.checks.geneval_rules import GenEvalRules, kept_objects, verdict_on_kept
 from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.core.errors import Unavailable
@@ -42,12 +42,6 @@ from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 from t2iqa.suites.geneval import TASKS
 
 GENEVAL_RELATIONS = ("left of", "right of", "above", "below")
-
-
-def expected_nouns(expect: Expectations) -> list[str]:
-    """Every object ``expect`` names: listed, coloured or in a relation, each once."""
-    related = (n for r in expect.relations for n in (r.subject, r.object))
-    return list(dict.fromkeys([*expect.objects, *expect.colors, *related]))
 
 
 def geneval_entry(

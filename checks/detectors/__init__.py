@@ -22,6 +22,7 @@ import functools
 import importlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -58,10 +59,27 @@ class Detector(Protocol):
     def detect(self, image: Image.Image, nouns: list[str], floor: float) -> list[Detection]: ...
 
 
-def detector_nouns(expect: Expectations) -> list[str]:
-    """Every noun a detector-reading check may ask about for this prompt, each once."""
+def expected_nouns(expect: Expectations) -> list[str]:
+    """Every object ``expect`` names: listed, coloured or in a relation, each once."""
     related = (n for r in expect.relations for n in (r.subject, r.object))
-    return list(dict.fromkeys([*expect.counts, *expect.objects, *expect.colors, *related]))
+    return list(dict.fromkeys([*expect.objects, *expect.colors, *related]))
+
+
+def detector_nouns(expect: Expectations) -> list[str]:
+    """Every noun a detector-reading check may ask about for this prompt (the counted ones
+    too), each once."""
+    return list(dict.fromkeys([*expect.counts, *expected_nouns(expect)]))
+
+
+def class_lookup(names: dict[str, int], nouns: Sequence[str], model: str) -> dict[int, str]:
+    """Class id -> noun for a closed-vocabulary detector (``names``: its class names), or
+    ``Unavailable`` naming the nouns it has no class for."""
+    unknown = [n for n in nouns if n not in names]
+    if unknown:
+        raise Unavailable(
+            f"{model} has no class {unknown}; use the open-vocabulary backend (backend=owl)"
+        )
+    return {names[n]: n for n in nouns}
 
 
 @functools.cache

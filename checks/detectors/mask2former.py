@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from t2iqa.checks.detections import Detection, box_pixels
-from t2iqa.core.errors import Unavailable
+from t2iqa.checks.detectors import class_lookup
 from t2iqa.core.nouns import COCO_CLASSES
 
 DEFAULT_MASK2FORMER = "facebook/mask2former-swin-small-coco-instance"
@@ -49,13 +49,7 @@ class Mask2FormerDetector:
     def detect(self, image: Image.Image, nouns: Sequence[str], floor: float) -> list[Detection]:
         import torch
 
-        unknown = [n for n in nouns if n not in self.names]
-        if unknown:
-            raise Unavailable(
-                f"Mask2Former model {self.key} has no class {unknown} (it knows COCO's 80); "
-                "use the open-vocabulary backend (backend=owl)"
-            )
-        wanted = {self.names[n]: n for n in nouns}
+        wanted = class_lookup(self.names, nouns, f"Mask2Former model {self.key} (COCO's 80)")
         inputs = self.processor(images=image.convert("RGB"), return_tensors="pt")
         with torch.no_grad():
             outputs = self.model(**{k: v.to(self.device) for k, v in inputs.items()})

@@ -12,6 +12,7 @@ from PIL import Image
 
 from t2iqa.checks.base import remember_failure
 from t2iqa.checks.detections import Detection
+from t2iqa.checks.detectors import class_lookup
 from t2iqa.core.errors import Unavailable
 
 
@@ -33,14 +34,8 @@ class YoloDetector:
         return cls(YOLO(source), key)
 
     def detect(self, image: Image.Image, nouns: Sequence[str], floor: float) -> list[Detection]:
-        unknown = [n for n in nouns if n not in self.names]
-        if unknown:
-            raise Unavailable(
-                f"YOLO model {self.key} has no class {unknown}; use the open-vocabulary "
-                "backend (backend=owl)"
-            )
+        wanted = class_lookup(self.names, nouns, f"YOLO model {self.key}")
         result = self.model.predict(np.asarray(image.convert("RGB")), conf=floor, verbose=False)[0]
-        wanted = {self.names[n]: n for n in nouns}
         out = []
         for cls, conf, xyxy in zip(result.boxes.cls.tolist(), result.boxes.conf.tolist(),
                                    result.boxes.xyxy.tolist(), strict=True):  # fmt: skip

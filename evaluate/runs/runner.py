@@ -20,7 +20,7 @@ from PIL import Image
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
 from t2iqa.checks.options import collect
-from t2iqa.core.errors import T2IQAError, Unavailable
+from t2iqa.core.errors import StoreError, T2IQAError, Unavailable
 from t2iqa.core.images import read_image_file
 from t2iqa.core.results import stable_hash
 from t2iqa.generation import source_for
@@ -227,7 +227,7 @@ def execute_run(
         # Load the model before writing anything: a bad model id leaves no half-made run.
         source.prepare()
     prov = provenance.collect(config.settings.device)
-    if run_id in {r.run_id for r in store.list_runs()}:
+    with contextlib.suppress(StoreError):  # a new run has no record yet
         # Until this process loads a model it cannot say which GPU it has: keep what the
         # process that did the work recorded (refreshed below if work is done here).
         prov["hardware"] = {**store.get_run(run_id).provenance.get("hardware", {}),
