@@ -10,8 +10,9 @@ Printed:
    loop calling the libraries directly on the same files (PIL decode, EasyOCR ``readtext``,
    MediaPipe ``detect``, a grey-level std), as a ratio: what t2iqa adds, its verification
    work (a second reading with frames painted out, hand silhouettes) included;
-3. ``--workers 2`` (one thread each, model loading included) against the one-core run: the
-   speed-up from the second core (near 2 is linear);
+3. ``--workers 2`` (this process and one helper, one thread each, the helper's start
+   included) against one process on one core, on ``--workers-images`` images, interleaved:
+   the speed-up from the second core (near 2 is linear);
 4. what reading frames and hand silhouettes cost: ``ocr_text`` + ``hand_anatomy`` per image
    as they were (``ignore_frames: false``, ``pixels: false``: landmarks and one reading only)
    and as they are now, interleaved, wall and CPU milliseconds (target: now <= 1.3x).
@@ -165,6 +166,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=120)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--workers-images", type=int, default=40,
+                        help="images for the --workers 2 comparison")  # fmt: skip
     args = parser.parse_args()
 
     import torch
@@ -197,10 +200,38 @@ def main() -> None:
 
         os.sched_setaffinity(0, set(cores))
         if len(cores) >= 2:
-            two = harness(manifest, 2)
-            print(f"\n--workers 2 (1 thread each, model loading included): {two:7.2f} s, "
-                  f"speed-up {min(ours) / two:.2f}x over one core "
-                  f"({len(files) / two:.1f} images/s)")  # fmt: skip
+            workers_against_one(Path(tmp), args.workers_images, args.repeats, cores)
+
+
+def workers_against_one(folder: Path, n: int, repeats: int, cores: list[int]) -> None:
+    """``--workers 2`` against one process on one core, on ``n`` images, interleaved; wall
+    and CPU seconds (this process and its finished helpers)."""
+    (folder / f"w{n}").mkdir()
+    manifest = write_images(folder / f"w{n}", n)
+    one, two = [], []
+    for _ in range(repeats):
+        os.sched_setaffinity(0, {cores[0]})
+        one.append(_timed(manifest, 1))
+        os.sched_setaffinity(0, set(cores))
+        two.append(_timed(manifest, 2))
+    med = statistics.median
+    print(f"\n--workers 2 against one process on one core, {n} images, {repeats} interleaved:")
+    for label, times in (("1 process, 1 core", one), ("--workers 2", two)):
+        walls = [w for w, _ in times]
+        print(f"  {label:<18} wall median {med(walls):7.2f} s (min {min(walls):.2f}, max "
+              f"{max(walls):.2f}); CPU median {med([c for _, c in times]):7.2f} s")  # fmt: skip
+    ratio = med([w for w, _ in one]) / med([w for w, _ in two])
+    print(f"  speed-up (median wall) {ratio:.2f}x")
+
+
+def _timed(manifest: Path, workers: int) -> tuple[float, float]:
+    def cpu() -> float:
+        own, kids = os.times(), os.times()
+        return own.user + own.system + kids.children_user + kids.children_system
+
+    start_cpu = cpu()
+    wall = harness(manifest, workers)
+    return wall, cpu() - start_cpu
 
 
 if __name__ == "__main__":

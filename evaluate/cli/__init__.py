@@ -26,6 +26,7 @@ from t2iqa.cli.common import (
     suites_app,
 )
 from t2iqa.core.errors import T2IQAError
+from t2iqa.core.threads import apply_threads, thread_budget
 
 # The commands, in the order --help lists them.
 app.command()(run_cmd.run)
@@ -42,6 +43,7 @@ suites_app.command("import")(store_cmds.suites_import)
 def main() -> None:
     """Entry point: user errors print a message and exit 2, never a traceback."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    apply_threads(thread_budget())  # before any model library loads (t2iqa.core.threads)
     # Library deprecation chatter (torch.jit, diffusers) is not the user's business.
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="huggingface_hub")

@@ -47,6 +47,13 @@ def run(
         str, typer.Option(help="auto (cuda > mps > cpu), cuda, cuda:1, mps, cpu.")
     ] = "auto",
     batch_size: Annotated[int, typer.Option(help="Images per pipeline call.")] = 1,
+    overlap: Annotated[
+        str,
+        typer.Option(
+            help="Score finished images while the next batch generates: auto (where the "
+            "generator runs on a GPU), on, off."
+        ),
+    ] = "auto",
     limit: Annotated[
         int | None, typer.Option(help="Only the first N prompts of the suite.")
     ] = None,
@@ -88,7 +95,7 @@ def run(
 ) -> None:
     """Generate (or import) a suite's images, score them, store everything, print a summary."""
     from t2iqa import api
-    from t2iqa.generation.base import GenerationSettings
+    from t2iqa.generation.base import OVERLAP_MODES, GenerationSettings
     from t2iqa.runs.runner import RunInterrupted
     from t2iqa.runs.summary import error_rows, print_summary
 
@@ -96,11 +103,14 @@ def run(
         fail("--limit must be 1 or more")
     if batch_size < 1:
         fail("--batch-size must be 1 or more")
+    if overlap not in OVERLAP_MODES:
+        fail(f"--overlap must be auto, on or off, not {overlap!r}")
     if scorers not in ("default", "embedded"):
         fail(f"--scorers must be 'default' or 'embedded', not {scorers!r}")
     settings = GenerationSettings(
         steps=steps, guidance=guidance, width=width, height=height, scheduler=scheduler,
         negative_prompt=negative_prompt, dtype=dtype, device=device, batch_size=batch_size,
+        overlap=overlap,
     )  # fmt: skip
     try:
         result = api.run(

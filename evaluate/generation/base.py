@@ -50,6 +50,9 @@ def checked_seeds(seeds: Sequence[int], what: str = "seeds") -> tuple[int, ...]:
     return values
 
 
+OVERLAP_MODES = ("auto", "on", "off")
+
+
 @dataclass(frozen=True)
 class GenerationSettings:
     """Everything besides prompt and seed that decides an image. ``None`` = pipeline default."""
@@ -63,6 +66,14 @@ class GenerationSettings:
     dtype: str = "auto"
     device: str = "auto"
     batch_size: int = 1
+    # Score finished images while the next batch generates: "auto" does where the generator
+    # runs on an accelerator (on a CPU the two would share the same cores), "on", "off".
+    overlap: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.overlap not in OVERLAP_MODES:
+            raise T2IQAError(f"overlap must be one of {', '.join(OVERLAP_MODES)}, "
+                             f"not {self.overlap!r}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,8 +82,8 @@ class GenerationSettings:
         """The settings that define the images. Batch size and device are how they are made
         (recorded in provenance), so resuming on another GPU or batch size continues the run."""
         d = self.to_dict()
-        d.pop("batch_size")
-        d.pop("device")
+        for how in ("batch_size", "device", "overlap"):
+            d.pop(how)
         return d
 
 
@@ -148,6 +159,11 @@ class ImageSource(ABC):
 
     def prepare(self) -> None:  # noqa: B027 - optional hook
         """Load what generation needs (model weights), raising a clear error if it cannot."""
+
+    def on_accelerator(self) -> bool:
+        """Whether generating leaves the CPU free (a GPU does the work), so that checks can
+        run beside it. Asked after ``prepare``."""
+        return False
 
     def close(self) -> None:  # noqa: B027 - optional hook; most sources hold nothing
         """Release model memory (GPU) when the run is done."""

@@ -172,6 +172,9 @@ class DiffusersSource(ImageSource):
     def plan(self, suite: Suite, seeds: Sequence[int]) -> list[GenerationRequest]:
         return [GenerationRequest(spec, seed) for spec in suite.prompts for seed in seeds]
 
+    def on_accelerator(self) -> bool:
+        return self.device is not None and self.device != "cpu"
+
     @property
     def pipe(self) -> Any:
         self.prepare()

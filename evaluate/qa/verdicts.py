@@ -14,7 +14,6 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -360,32 +359,10 @@ def check_batch(
 # Images judged together: enough for batched CLIP on a GPU, few enough to keep memory small.
 QA_BATCH_SIZE = 16
 
-# Worker processes: each builds its checks (and loads its models) once. A worker first pays
-# its start (spawn, imports, every model loaded: about 10-15 s on the 2-core test machine)
-# before it judges anything; with fewer images than this per worker, one process is faster
-# (48 images on 2 workers ran at 0.81x of one), so fewer run in one process.
-MIN_IMAGES_PER_WORKER = 60
-_worker_checks: list[Check] | None = None
-_worker_policy: Policy | None = None
-
-
-def _init_worker(policy: Policy, threads: int, specs: list[PromptSpec]) -> None:
-    global _worker_checks, _worker_policy
-    import torch
-
-    torch.set_num_threads(threads)
-    _worker_policy = policy
-    _worker_checks = build_bound(policy, specs)
-
 
 def build_bound(policy: Policy, specs: Sequence[PromptSpec]) -> list[Check]:
     """The policy's checks, told every prompt of the batch."""
     return [check.bind(specs) for check in policy.build()]
-
-
-def _check_batch_in_worker(entries: list[QAEntry]) -> list[QAVerdict]:
-    assert _worker_checks is not None and _worker_policy is not None
-    return check_batch(_worker_checks, _worker_policy, entries)
 
 
 def check_entries(
@@ -400,8 +377,10 @@ def check_entries(
     models once), as many as have ``MIN_IMAGES_PER_WORKER`` images each: fewer would be
     slower than one process."""
     specs = [e.spec for e in entries if e.spec is not None]
+    from t2iqa.qa import workers as pool
+
     checks = build_bound(policy, specs)  # fails fast on a bad policy, before workers start
-    workers = max(1, min(workers, len(entries) // MIN_IMAGES_PER_WORKER))
+    workers = max(1, min(workers, len(entries) // pool.MIN_IMAGES_PER_WORKER))
     parallel = workers > 1
     # Smaller batches for workers, so that every worker gets some of a modest folder.
     size = max(1, min(batch_size, -(-len(entries) // (2 * workers)))) if parallel else batch_size
@@ -417,12 +396,7 @@ def check_entries(
 
     if not parallel:
         return collect(check_batch(checks, policy, batch) for batch in batches)
-    import multiprocessing
-
-    # spawn, not fork: a forked torch or MediaPipe runtime can deadlock in its thread pools.
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, ctx, _init_worker, (policy, 1, specs)) as pool:
-        return collect(pool.map(_check_batch_in_worker, batches))
+    return collect(pool.judge_alongside_helpers(checks, policy, batches, workers, specs))
 
 
 __all__ = [

@@ -21,7 +21,7 @@ from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
 from t2iqa.checks.options import collect
 from t2iqa.core.errors import StoreError, T2IQAError, Unavailable
-from t2iqa.core.images import read_image_file
+from t2iqa.core.images import ImageInputError, decode_image, read_image_file
 from t2iqa.core.results import stable_hash
 from t2iqa.generation import source_for
 from t2iqa.generation.base import (
@@ -34,6 +34,7 @@ from t2iqa.generation.base import (
 )
 from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
 from t2iqa.runs import provenance
+from t2iqa.runs.overlap import LaneWriter
 from t2iqa.store.claims import Claims, claimed_batches
 from t2iqa.store.db import ImageRecord, Store
 from t2iqa.store.owners import this_process
@@ -248,9 +249,15 @@ def execute_run(
     )
     store.set_run_checks(run_id, checks)
     outcome = RunOutcome(run_id, resumed, 0, 0, 0, 0, [], config.model == EMBEDDED_MODEL_ID)
+    lane = None
+    if checks and _overlaps(config.settings.overlap, source):
+        lane = LaneWriter(store, checks, CHECK_CHUNK)
     try:
-        _generate_missing(config, store, source, requests, run_id, reporter, outcome)
-        _score_run(store, checks, run_id, source.expected_size(), reporter, outcome)
+        _generate_missing(config, store, source, requests, run_id, reporter, outcome, lane)
+        if lane is not None:
+            outcome.scored += lane.close()
+        _score_run(store, checks, run_id, source.expected_size(), reporter, outcome,
+                   lane.written if lane else 0)  # fmt: skip
         _compute_set_metrics(store, set_metrics, run_id, reporter, outcome)
         # Refresh provenance now that the pipeline is loaded (class names, revision, GPU).
         prov["source"] = source.describe()
@@ -258,9 +265,13 @@ def execute_run(
             prov["hardware"] = {**prov["hardware"], **provenance.hardware(config.settings.device)}
         store.set_run_provenance(run_id, prov)
     except KeyboardInterrupt:
+        if lane is not None:
+            lane.cancel()
         store.set_run_status(run_id, "interrupted")
         raise RunInterrupted(run_id, len(store.done_keys(run_id))) from None
     except BaseException:
+        if lane is not None:
+            lane.cancel()
         # Any other way out (a full disk, a crash): the run is not running any more. The
         # store may be what failed, so marking it is best effort.
         with contextlib.suppress(Exception):
@@ -274,6 +285,12 @@ def execute_run(
     return outcome
 
 
+def _overlaps(mode: str, source: ImageSource) -> bool:
+    """Whether to score beside generation (see ``t2iqa.runs.overlap``): "auto" only where
+    the generator leaves the CPU to the checks."""
+    return mode == "on" or (mode == "auto" and source.on_accelerator())
+
+
 def _generate_missing(
     config: RunConfig,
     store: Store,
@@ -282,6 +299,7 @@ def _generate_missing(
     run_id: str,
     reporter: Reporter,
     outcome: RunOutcome,
+    lane: LaneWriter | None = None,
 ) -> None:
     done = store.done_keys(run_id)
     todo = [r for r in requests if r.key not in done]
@@ -292,6 +310,7 @@ def _generate_missing(
     expected_size = source.expected_size()
 
     def keep(images: Sequence[GeneratedImage | RejectedImage]) -> None:
+        fresh = []
         for img in images:
             if isinstance(img, RejectedImage):
                 outcome.failures.append(img.reason)
@@ -305,7 +324,14 @@ def _generate_missing(
                 )
             )  # fmt: skip
             outcome.generated += 1
+            if lane is not None:
+                with contextlib.suppress(ImageInputError):  # the ordinary pass reports it
+                    fresh.append(ImageUnderTest(decode_image(img.data).image, image_hash,
+                                                img.request.spec, expected_size,
+                                                check_flags(img.flags)))  # fmt: skip
         reporter.advance(len(images))
+        if lane is not None:
+            lane.score(fresh)
 
     def warn(message: str) -> None:
         outcome.warnings.append(message)
@@ -329,7 +355,10 @@ def _score_run(
     expected_size: tuple[int, int] | None,
     reporter: Reporter,
     outcome: RunOutcome,
+    scored_beside: int = 0,
 ) -> None:
+    """Score the run's images that lack results. ``scored_beside``: results the scoring
+    lane wrote during generation, counted as scored (not as cached) here."""
     specs = {s.id: s for s in store.run_prompts(run_id)}
     records = store.images(run_id)
     if not records or not checks:
@@ -345,7 +374,7 @@ def _score_run(
                                            for k in keys)]  # fmt: skip
 
     pending = unfinished(records)
-    outcome.cached += (len(records) - len(pending)) * len(checks)
+    outcome.cached += max((len(records) - len(pending)) * len(checks) - scored_beside, 0)
     reporter.advance((len(records) - len(pending)) * len(checks))
 
     claims = Claims(store, run_id, "score")  # another process on this run scores the rest

@@ -258,7 +258,7 @@ class Store:
             raise store_fault(self.db_path, PermissionError(errno.EACCES, "read-only"))
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-probe"
+            probe = self.root / f".write-probe-{os.getpid()}"  # one per process: no race
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:

@@ -170,16 +170,16 @@ def test_folder_entries_and_empty_folder(tmp_path: Path) -> None:
 
 
 def test_workers_give_the_same_verdicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from t2iqa.qa import verdicts
+    from t2iqa.qa import workers
 
     entries = [make_entry(noise(tmp_path / f"{k}.png"), "a hand") for k in range(4)]
     entries.append(make_entry(tmp_path / "missing.png", "a hand"))
     policy = Policy(checks=("image_sanity", "hand_anatomy"))
     one = [v.to_dict() for v in check_entries(entries, policy, workers=1)]
     with monkeypatch.context() as patch:  # five images: too few to start a worker for
-        patch.setattr(verdicts, "ProcessPoolExecutor", None)
+        patch.setattr(workers, "ProcessPoolExecutor", None)
         assert [v.to_dict() for v in check_entries(entries, policy, workers=2)] == one
-    monkeypatch.setattr(verdicts, "MIN_IMAGES_PER_WORKER", 1)
+    monkeypatch.setattr(workers, "MIN_IMAGES_PER_WORKER", 1)
     two = [v.to_dict() for v in check_entries(entries, policy, workers=2)]
     assert one == two
     assert one[0]["checks"]["hand_anatomy"]["verdict"] == "no_hand_detected"
