@@ -15,7 +15,7 @@ from typing import Any
 from t2iqa.suites.files import build_suite, dump_suite_yaml
 
 HERE = Path(__file__).resolve().parent
-SUITE_VERSION = "1.1.0"  # 1.1: composition prompts state colours and relations
+SUITE_VERSION = "1.2.0"  # 1.1: composition prompts state colours and relations; 1.2: people
 
 NUMBER_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
 # (singular, plural, a scene that fits). COCO classes, so standard detectors know them all.
@@ -186,6 +186,31 @@ def hand_entries() -> list[dict[str, Any]]:
     return [_entry(f"hands-{pid}", prompt, "hands", hands=n) for pid, prompt, n in HAND_PROMPTS]
 
 
+# (id, prompt, people asked for, whether at least)
+PEOPLE_PROMPTS = (
+    ("portrait-old-man", "a portrait photo of an old man", 1, True),
+    ("woman-reading", "a woman reading a book in a cafe", 1, True),
+    ("two-women", "two women shaking hands in an office", 2, False),
+    ("man-and-woman", "a man and a woman dancing in a ballroom", 2, False),
+    ("couple-beach", "a couple walking on a beach at sunset", 2, False),
+    ("three-children", "three children playing football in a park", 3, False),
+    ("family-four", "a family of four having a picnic", 4, False),
+    ("two-chefs", "two chefs cooking in a restaurant kitchen", 2, False),
+    ("five-friends", "five friends taking a group photo", 5, False),
+    ("crowd-concert", "a crowd at an outdoor concert", 5, True),
+    ("runner", "a runner crossing the finish line", 1, True),
+    ("three-musicians", "three musicians playing on a stage", 3, False),
+)
+
+
+def people_entries() -> list[dict[str, Any]]:
+    out = []
+    for pid, prompt, n, at_least in PEOPLE_PROMPTS:
+        extra = {"people_at_least": True} if at_least else {}
+        out.append(_entry(f"people-{pid}", prompt, "people", people=n, **extra))
+    return out
+
+
 def alignment_entries() -> list[dict[str, Any]]:
     # No text and no hands expected: legible text here is an artifact.
     return [_entry(f"align-{i:02d}", p, "alignment") for i, p in enumerate(ALIGNMENT_PROMPTS)]
@@ -194,22 +219,29 @@ def alignment_entries() -> list[dict[str, Any]]:
 def core_suite() -> dict[str, Any]:
     prompts = (
         counting_entries() + composition_entries() + text_entries() + hand_entries()
-        + alignment_entries()
+        + people_entries() + alignment_entries()
     )  # fmt: skip
     return {
         "name": "core",
         "version": SUITE_VERSION,
         "description": (
             "t2iqa core suite: object counts 1-8, two-object compositions with colors, quoted "
-            "text of 1-4 words, hands (waving, holding, close-ups, two hands) and plain "
-            "alignment prompts. Built by benchmarks/build_suites.py."
+            "text of 1-4 words, hands (waving, holding, close-ups, two hands), people (how "
+            "many) and plain alignment prompts. Built by benchmarks/build_suites.py."
         ),
         "prompts": prompts,
     }
 
 
 # How many prompts smoke takes from each category, evenly spaced through core's list.
-SMOKE_PER_CATEGORY = {"counting": 3, "composition": 2, "text": 3, "hands": 2, "alignment": 2}
+SMOKE_PER_CATEGORY = {
+    "counting": 2,
+    "composition": 2,
+    "text": 3,
+    "hands": 2,
+    "people": 1,
+    "alignment": 2,
+}
 
 
 def smoke_suite() -> dict[str, Any]:

@@ -99,6 +99,7 @@ def write_samples(out: Path) -> list[Sample]:
         samples.append(
             Sample(name, "a photo of one open hand", None, "pass", "a real hand (opencv-doc)")
         )
+    samples += write_people(out)
     with (out / "manifest.jsonl").open("w", encoding="utf-8") as fh:
         for s in samples:
             row = {"image": s.file, "prompt": s.prompt, "expected_verdict": s.expected_verdict,
@@ -106,6 +107,23 @@ def write_samples(out: Path) -> list[Sample]:
             fh.write(json.dumps(row) + "\n")
     write_import_files(out, samples)
     return samples
+
+
+def write_people(out: Path) -> list[Sample]:
+    """A portrait and a pair of people, from scikit-image's astronaut photograph (Eileen
+    Collins, NASA, public domain)."""
+    from skimage import data
+
+    face = Image.fromarray(data.astronaut())
+    face.save(out / "face-astronaut.png")
+    pair = Image.new("RGB", (1024, 512))
+    pair.paste(face, (0, 0))
+    pair.paste(face.transpose(Image.FLIP_LEFT_RIGHT), (512, 0))
+    pair.save(out / "people-two.png")
+    return [Sample("face-astronaut.png", "a portrait photo of a woman", None, "pass",
+                   "a real face (scikit-image)"),
+            Sample("people-two.png", "a couple smiling at the camera", None, "pass",
+                   "two people, the count asked for")]  # fmt: skip
 
 
 def write_import_files(out: Path, samples: Sequence[Sample]) -> None:
@@ -118,7 +136,14 @@ def write_import_files(out: Path, samples: Sequence[Sample]) -> None:
         prompt_id = prompts.setdefault(s.prompt, f"qa-{len(prompts) + 1}")
         rows.append((s.file, prompt_id))
     categories = {
-        p: "hands" if "hand" in p else "text" if '"' in p else "alignment" for p in prompts
+        p: "hands"
+        if "hand" in p
+        else "text"
+        if '"' in p
+        else "people"
+        if "wom" in p
+        else "alignment"
+        for p in prompts
     }
     suite = {
         "name": "qa-samples", "version": "1",

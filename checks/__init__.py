@@ -21,6 +21,7 @@ REGISTRY: LazyRegistry[Check] = LazyRegistry({
     "clip_alignment": "t2iqa.checks.clip_alignment:ClipAlignmentCheck",
     "object_count": "t2iqa.checks.object_count:ObjectCountCheck",
     "composition": "t2iqa.checks.composition:CompositionCheck",
+    "people_count": "t2iqa.checks.people_count:PeopleCountCheck",
 })  # fmt: skip
 DEFAULT_CHECKS: tuple[str, ...] = tuple(REGISTRY)
 # Set-level metrics (one value per run against a reference set), one line each.

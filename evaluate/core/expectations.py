@@ -64,6 +64,7 @@ class Expectations:
     - ``text``: the exact string the image must show.
     - ``counts``: object noun (singular) -> how many must be visible.
     - ``hands``: how many hands must be visible.
+    - ``people``: how many people must be visible (``people_at_least``: at least that many).
     - ``objects``: object nouns (singular) that must be visible, at least one of each.
     - ``colors``: object noun -> the colour it must have.
     - ``relations``: where objects stand against each other.
@@ -75,12 +76,15 @@ class Expectations:
     objects: tuple[str, ...] = ()
     colors: dict[str, str] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
+    people: int | None = None
+    people_at_least: bool = False
 
     def is_empty(self) -> bool:
         return (
             self.text is None
             and not self.counts
             and self.hands is None
+            and self.people is None
             and not (self.objects or self.colors or self.relations)
         )
 
@@ -98,6 +102,10 @@ class Expectations:
             out["colors"] = dict(self.colors)
         if self.relations:
             out["relations"] = [r.to_dict() for r in self.relations]
+        if self.people is not None:
+            out["people"] = self.people
+            if self.people_at_least:
+                out["people_at_least"] = True
         return out
 
 
@@ -198,10 +206,13 @@ def parse_hands(prompt: str, counts: dict[str, int]) -> int | None:
 
 def parse_expectations(prompt: str) -> Expectations:
     from t2iqa.core.composition import parse_composition
+    from t2iqa.core.people import parse_people
 
     counts = parse_counts(prompt)
     hands = parse_hands(prompt, counts)
     counts.pop("hand", None)  # hands are the hands check's business, not the detector's
     objects, colors, relations = parse_composition(QUOTED.sub(" ", prompt), counts)
+    people, at_least = parse_people(QUOTED.sub(" ", prompt), counts, NUMBER_WORDS)
     return Expectations(text=parse_text(prompt), counts=counts, hands=hands, objects=objects,
-                        colors=colors, relations=relations)  # fmt: skip
+                        colors=colors, relations=relations, people=people,
+                        people_at_least=at_least)  # fmt: skip

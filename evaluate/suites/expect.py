@@ -8,7 +8,8 @@ from typing import Any
 
 from t2iqa.core.expectations import COLORS, RELATIONS, Expectations, Relation
 
-EXPECT_KEYS = {"text", "counts", "hands", "objects", "colors", "relations"}
+EXPECT_KEYS = {"text", "counts", "hands", "objects", "colors", "relations", "people",
+               "people_at_least"}  # fmt: skip
 MAX_EXPECTED_COUNT = 100
 MAX_EXPECTED_HANDS = 20
 
@@ -51,8 +52,21 @@ def parse_expect(raw: Any, where: str, problems: list[str]) -> Expectations | No
         )
         hands = None
     objects, colors, relations = _parse_composition(raw, where, problems)
+    people = raw.get("people")
+    if people is not None and (
+        isinstance(people, bool)
+        or not isinstance(people, int)
+        or not 0 <= people <= MAX_EXPECTED_COUNT
+    ):
+        problems.append(f"{where}: expect.people must be a whole number from 0 to "
+                        f"{MAX_EXPECTED_COUNT}, got {people!r}")  # fmt: skip
+        people = None
+    at_least = raw.get("people_at_least", False)
+    if not isinstance(at_least, bool):
+        problems.append(f"{where}: expect.people_at_least must be true or false")
+        at_least = False
     return Expectations(text=text, counts=counts, hands=hands, objects=objects, colors=colors,
-                        relations=relations)  # fmt: skip
+                        relations=relations, people=people, people_at_least=at_least)  # fmt: skip
 
 
 def _nouns(raw: Any) -> list[str] | None:

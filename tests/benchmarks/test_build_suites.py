@@ -7,7 +7,7 @@ from t2iqa.benchmarks.build_suites import BUILDERS, HERE, render
 from t2iqa.core.expectations import parse_expectations
 from t2iqa.suites.files import load_suite
 
-CATEGORIES = {"counting", "composition", "text", "hands", "alignment"}
+CATEGORIES = {"counting", "composition", "text", "hands", "people", "alignment"}
 
 
 def test_committed_suite_files_match_their_builder() -> None:
@@ -29,6 +29,8 @@ def test_core_covers_what_it_promises() -> None:
     assert any(re.search(r"[^\w\s]", t) for t in texts)
     assert any(t != t.upper() and t != t.lower() for t in texts)  # mixed case
     assert all(p.expect.hands for p in suite.prompts if p.category == "hands")
+    people = [p.expect for p in suite.prompts if p.category == "people"]
+    assert {e.people for e in people} >= {1, 2, 3, 4, 5} and any(e.people_at_least for e in people)
     assert all(p.expect.is_empty() for p in suite.prompts if p.category == "alignment")
     assert all(p.expect_source == "suite" for p in suite.prompts)
 
