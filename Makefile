@@ -14,7 +14,7 @@ DEMO_GATE ?= demo-gate
 SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium
 
 .PHONY: setup system-deps demo dashboard test lint speed speed-checks speed-metrics \
-	speed-dashboard speed-suite-load speed-rerun speed-gpu suites clean
+	speed-dashboard speed-suite-load speed-rerun speed-overlap speed-gpu suites clean
 
 setup: $(STAMP) system-deps
 
@@ -85,6 +85,7 @@ demo: setup
 	  code=$$?; if [ $$code -ne 1 ]; then echo "the gate should have failed (exit 1), got $$code"; exit 1; fi
 	@echo "the gate caught the planted regression (exit 1, as it should); report: $(DEMO_STORE)/gate.html"
 	@echo "dashboard over these runs: $(BIN)/t2iqa dashboard --store $(DEMO_STORE)"
+	@echo "its Arena page (?page=arena) is ready for blind votes between the runs"
 
 # The dashboard over the demo's store (run `make demo` first): http://127.0.0.1:8501
 dashboard: setup
@@ -120,6 +121,9 @@ speed-dashboard: setup
 # An unchanged 1,080-image run, run again in fresh processes.
 speed-rerun: setup
 	$(BIN)/python -m t2iqa.benchmarks.speed_rerun
+
+speed-overlap: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_overlap
 
 # Needs a CUDA GPU: generation (SD 1.5, SDXL) and feature networks, random weights.
 speed-gpu: setup

@@ -34,6 +34,7 @@ RENDERED = {
     "gallery": [('[data-testid="stImage"] img', 24)],
     "compare": [('[data-testid="stImage"] img', 16)],
     "check": [('[data-testid="stFileUploader"]', 1)],
+    "arena": [('[data-testid="stImage"] img', 2)],
 }
 IMAGES_DECODED = (
     "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"

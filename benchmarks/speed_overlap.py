@@ -8,7 +8,7 @@ generation holds one core and the scoring lane the other, as a GPU would leave t
 for the checks. Target: the overlapped run takes about max(generation, scoring), the other
 their sum. Printed: medians and min-max of wall seconds, and CPU seconds.
 
-    python -m t2iqa.benchmarks.speed_overlap [--limit 8] [--seeds 2] [--steps 20] [--repeats 3]
+    python -m t2iqa.benchmarks.speed_overlap [--limit 6] [--seeds 2] [--steps 20] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -20,6 +20,16 @@ import time
 from pathlib import Path
 
 CHECKS = ("image_sanity", "ocr_text", "unexpected_text", "hand_anatomy")
+# Prompts every check applies to (text to read, hands to test): the embedded generator's
+# noise is judged in full, as a real model's images would be.
+PROMPTS = (
+    'a sign that says "OPEN"',
+    'a poster with the words "FRESH BREAD"',
+    "a close-up photo of one open hand",
+    'a shop sign reading "BOOK CLUB"',
+    "two hands holding a cup",
+    'a neon sign that says "NIGHT MARKET"',
+)
 
 
 def timed_run(store: Path, overlap: str, checks: tuple[str, ...], args: argparse.Namespace,
@@ -28,7 +38,7 @@ def timed_run(store: Path, overlap: str, checks: tuple[str, ...], args: argparse
     from t2iqa.runs.runner import RunConfig, execute_run
     from t2iqa.store.db import Store
 
-    config = RunConfig(suite="core", seeds=tuple(range(args.seeds)), limit=args.limit,
+    config = RunConfig(suite=str(args.suite), seeds=tuple(range(args.seeds)), limit=args.limit,
                        checks=checks, images_dir=str(images) if images else None,
                        settings=GenerationSettings(steps=args.steps, overlap=overlap))  # fmt: skip
     start, cpu = time.perf_counter(), time.process_time()
@@ -49,7 +59,7 @@ def export_images(store: object, run_id: str, folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=8)
+    parser.add_argument("--limit", type=int, default=len(PROMPTS))
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
@@ -57,6 +67,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
+    work = Path(tempfile.mkdtemp())
+    args.suite = work / "prompts.txt"
+    args.suite.write_text("\n".join(PROMPTS) + "\n")
     sides: dict[str, list[tuple[float, float]]] = {
         "generation alone": [], "scoring alone": [], "run, overlap off": [],
         "run, overlap on": []}  # fmt: skip
@@ -70,8 +83,11 @@ def main() -> None:
             sides["run, overlap off"].append(timed_run(root / "off", "off", CHECKS, args))
             sides["run, overlap on"].append(timed_run(root / "on", "on", CHECKS, args))
     n = args.limit * args.seeds
-    print(f"core suite, {n} images, {args.steps} steps, embedded generator, checks "
-          f"{', '.join(CHECKS)}; torch 1 thread; {args.repeats} interleaved repeats")  # fmt: skip
+    print(
+        f"{args.limit} text and hand prompts, {n} images, {args.steps} steps, embedded "
+        f"generator, checks {', '.join(CHECKS)}; torch 1 thread; {args.repeats} interleaved "
+        "repeats"
+    )
     med = statistics.median
     walls = {k: [w for w, _ in v] for k, v in sides.items()}
     for name, values in sides.items():

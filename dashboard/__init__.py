@@ -21,6 +21,7 @@ PAGE_TITLES = {
     "gallery": "Gallery",
     "compare": "Compare two runs",
     "check": "Check an image",
+    "arena": "Arena: which image is better?",
 }
 
 

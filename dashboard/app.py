@@ -1,7 +1,8 @@
 """The t2iqa dashboard: ``t2iqa dashboard --store PATH`` (or ``streamlit run dashboard/app.py``).
 
-Reads the store named by ``T2IQA_STORE`` read-only. Pages: Runs, Leaderboard, Gallery,
-Compare, Check an image. The page is in the URL (``?page=gallery``) so views can be shared.
+Reads the store named by ``T2IQA_STORE`` read-only (the Arena page writes people's votes,
+each in its own short transaction). Pages: Runs, Leaderboard, Gallery, Compare, Check an
+image, Arena. The page is in the URL (``?page=gallery``) so views can be shared.
 Computation lives in ``dashboard/data.py``; this file only lays it out.
 """
 
@@ -18,6 +19,7 @@ import streamlit as st
 
 from t2iqa.checks import metric_label
 from t2iqa.dashboard import PAGE_TITLES, data
+from t2iqa.dashboard.arena import page_arena, show_people
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 from t2iqa.reports.geneval import GENEVAL_TITLE
 
@@ -27,6 +29,7 @@ PAGES = {
     "gallery": "Gallery",
     "compare": "Compare",
     "check": "Check an image",
+    "arena": "Arena",
 }  # URL name -> menu label (the headings are dashboard.PAGE_TITLES)
 GALLERY_PAGE_SIZE = 24
 COMPARE_PAGE_SIZE = 8
@@ -279,6 +282,7 @@ def page_leaderboard(root: Path, token: tuple) -> None:
     if not geneval.empty:
         st.subheader(GENEVAL_TITLE)
         st.dataframe(geneval, hide_index=True)
+    show_people(root, chosen, token)  # when people voted between these runs (Arena page)
 
 
 def show_set_metrics(root: Path, chosen: tuple[str, ...], token: tuple) -> None:
@@ -474,6 +478,7 @@ RENDER = {
     "gallery": page_gallery,
     "compare": page_compare,
     "check": page_check,
+    "arena": page_arena,
 }
 
 

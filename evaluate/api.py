@@ -269,10 +269,13 @@ def compare(
     rules = gate_from_dict(dict(gate)) if isinstance(gate, Mapping) else load_gate(
         Path(gate) if gate is not None else None
     )  # fmt: skip
+    from t2iqa.arena import people_for
+
     loaded = load_runs([baseline, candidate, *more], Path(store))
-    if len(loaded) == 2 and not rank:
-        return compare_runs(loaded[0], loaded[1], rules)
-    return leaderboard(loaded, rules)
+    result = compare_runs(loaded[0], loaded[1], rules) if len(loaded) == 2 and not rank else (
+        leaderboard(loaded, rules))  # fmt: skip
+    result.people = people_for([r.store_root for r in loaded], [r.run.run_id for r in loaded])
+    return result
 
 
 # ------------------------------------------------------------------------------ store

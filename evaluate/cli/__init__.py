@@ -25,6 +25,7 @@ from t2iqa.cli.common import (
     err_console,
     suites_app,
 )
+from t2iqa.cli.votes_cmd import votes_app
 from t2iqa.core.errors import T2IQAError
 from t2iqa.core.threads import apply_threads, thread_budget
 
@@ -38,6 +39,7 @@ app.command()(store_cmds.export)
 suites_app.command("list")(store_cmds.suites_list)
 suites_app.command("show")(store_cmds.suites_show)
 suites_app.command("import")(store_cmds.suites_import)
+app.add_typer(votes_app, name="votes")
 
 
 def main() -> None:

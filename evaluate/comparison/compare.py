@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from t2iqa.checks import higher_is_better
 from t2iqa.comparison.gate import Gate
@@ -35,6 +36,9 @@ from t2iqa.comparison.stats import (
 )
 from t2iqa.core.results import SetResult
 from t2iqa.store.db import ResultRow
+
+if TYPE_CHECKING:
+    from t2iqa.arena import ArenaSummary
 
 IMPROVED, UNCHANGED, REGRESSED = "improved", "unchanged", "regressed"
 NO_DATA, INCOMPARABLE = "no data", "incomparable"
@@ -107,6 +111,8 @@ class Comparison:
     differences: list[ProvenanceDifference]
     changes: list[ImageChange]
     warnings: list[str] = field(default_factory=list)
+    # People's votes between the two runs, when the store has some (t2iqa.arena).
+    people: ArenaSummary | None = None
 
     @property
     def regressions(self) -> list[CellComparison | SetMetricComparison]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from t2iqa.comparison.stats import (
 )
 from t2iqa.core.results import SetResult
 
+if TYPE_CHECKING:
+    from t2iqa.arena import ArenaSummary
+
 
 @dataclass(frozen=True)
 class LeaderboardCell:
@@ -55,6 +59,8 @@ class Leaderboard:
     alpha: float = 0.05
     # GenEval's table (overall, six tasks) per run scored on GenEval's tasks.
     geneval: list[GenEvalScores] = field(default_factory=list)
+    # People's votes between the runs, when their store has some (t2iqa.arena).
+    people: ArenaSummary | None = None
 
 
 def pairwise_pvalue(

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from t2iqa.comparison.compare import IMPROVED, INCOMPARABLE, REGRESSED, Comparison
 from t2iqa.comparison.leaderboard import Leaderboard
+from t2iqa.reports.arena import print_arena
 from t2iqa.reports.common import (
     best_per_category,
     changes_summary,
@@ -49,6 +50,8 @@ def print_comparison(console: Console, cmp: Comparison) -> None:
             arrow = "pass -> FAIL" if c.newly_failing else "fail -> pass"
             where = f"{c.check}  {c.prompt_id} seed {c.seed}"
             console.print(f"  {arrow}  {where}: {c.candidate.reason}")
+    if cmp.people is not None:
+        print_arena(console, cmp.people)
     style = "bold red" if cmp.failed else "bold green"
     console.print(f"[{style}]{gate_summary(cmp)}[/]")
 
@@ -121,6 +124,8 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
         console.print(_table("set metrics", *set_metric_board_rows(board), 1))
     if board.geneval:
         console.print(_table(GENEVAL_TITLE, *geneval_table(board.geneval), 1))
+    if board.people is not None:
+        print_arena(console, board.people)
 
 
 def _table(title: str, header: list[str], rows: list[list[str]], fixed: int) -> Table:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from t2iqa.comparison.compare import REGRESSED, Comparison
 from t2iqa.comparison.leaderboard import Leaderboard
+from t2iqa.reports.arena import (
+    AGREEMENT_TITLE,
+    RATINGS_TITLE,
+    agreement_rows,
+    notes,
+    rating_rows,
+)
 from t2iqa.reports.base import ReportFormat
 from t2iqa.reports.common import (
     CELL_HEADER,
@@ -25,6 +32,9 @@ from t2iqa.reports.common import (
     verdict_label,
 )
 from t2iqa.reports.geneval import GENEVAL_TITLE, geneval_table
+
+if TYPE_CHECKING:
+    from t2iqa.arena import ArenaSummary
 
 
 class MarkdownReport(ReportFormat):
@@ -109,6 +119,8 @@ def comparison_markdown(cmp: Comparison) -> str:
     lines += ["", f"<details><summary>{len(same)} settings both runs share</summary>", ""]
     lines += _md_table(header, same)
     lines += ["", "</details>", ""]
+    if cmp.people is not None:
+        lines += people_markdown(cmp.people)
     return "\n".join(lines)
 
 
@@ -128,4 +140,19 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     if board.geneval:
         lines += ["", f"**{GENEVAL_TITLE}**", ""]
         lines += _md_table(*geneval_table(board.geneval))
+    if board.people is not None:
+        lines += ["", *people_markdown(board.people)]
     return "\n".join(lines) + "\n"
+
+
+def people_markdown(summary: ArenaSummary) -> list[str]:
+    """People's ratings and the checks' agreement with them (t2iqa.arena)."""
+
+    def table(rows: list[dict[str, Any]]) -> list[str]:
+        return _md_table(list(rows[0]), [list(r.values()) for r in rows]) if rows else []
+
+    lines = [f"**{RATINGS_TITLE}**", "", *table(rating_rows(summary.ratings)), ""]
+    lines += [f"- {_md(n)}" for n in notes(summary)]
+    if summary.checks:
+        lines += ["", f"**{AGREEMENT_TITLE}**", "", *table(agreement_rows(summary))]
+    return [*lines, ""]

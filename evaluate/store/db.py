@@ -33,11 +33,13 @@ from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import CheckResult, SetResult
 from t2iqa.store.faults import store_fault
 from t2iqa.store.owners import process_alive
+from t2iqa.store.votes import VOTES_SCHEMA
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "t2iqa.sqlite"
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     model TEXT NOT NULL,
@@ -106,6 +108,11 @@ CREATE TABLE IF NOT EXISTS set_results (
     PRIMARY KEY (run_id, metric)
 );
 """
+    + VOTES_SCHEMA
+)
+# What each older schema version needs to become the next one; applied in order when a
+# store is opened for writing. Opened read-only, an old store is read as it is.
+MIGRATIONS = {1: VOTES_SCHEMA}  # 1 -> 2: people's votes (the arena)
 
 
 def now_iso() -> str:
@@ -284,12 +291,11 @@ class Store:
                 f"the store at {self.root} is empty (no t2iqa tables yet); start a run into it "
                 f"with `t2iqa run ... --store {self.root}` or pick another --store"
             )
-        if 0 < version < SCHEMA_VERSION:
-            self.conn.close()
-            raise StoreError(
-                f"the store at {self.root} was written by an older t2iqa (schema {version}, "
-                f"this one reads {SCHEMA_VERSION}); use the t2iqa that wrote it, or another --store"
-            )
+        if 0 < version < SCHEMA_VERSION and not self.read_only:
+            with self.conn:
+                for old in range(version, SCHEMA_VERSION):
+                    self.conn.executescript(MIGRATIONS[old])
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         if version == 0 and not self.read_only:
             with self.conn:
                 self.conn.executescript(SCHEMA)
