@@ -33,6 +33,14 @@ def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
 
 
+def core_images(seeds: int = 2) -> int:
+    """Images a synthetic run of the core suite holds (the dashboard and comparison stores
+    use two seeds): tests count from the suite, not from a number that changes with it."""
+    from t2iqa.suites.files import load_suite
+
+    return seeds * len(load_suite("core").prompts)
+
+
 def require_system_files(paths: list[Path], package: str) -> None:
     """Skip when Debian test data is missing, unless T2IQA_REQUIRE_SYSTEM_DATA=1 (set by
     ``make test``, which installs it): there a missing file is a failure, not a silent skip."""

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from t2iqa.dashboard import APP_PATH
+from tests.conftest import core_images
 
 TIMEOUT = 180
 
@@ -43,7 +44,7 @@ def test_runs_page(monkeypatch: pytest.MonkeyPatch, dashboard_store: Path) -> No
     assert at.header[0].value == "Runs"
     frame = at.dataframe[0].value
     assert list(frame["run"]) == ["model-a", "model-b"]
-    assert [m.value for m in at.metric][:2] == ["2", "864"]
+    assert [m.value for m in at.metric][:2] == ["2", str(2 * core_images())]
     assert len(at.dataframe) == 1  # the run details wait for their toggle
     at.toggle(key="runs_detail_on").set_value(True).run()
     details = at.dataframe[1].value  # how the first run was made and scored
@@ -78,7 +79,7 @@ def test_gallery_filters_change_what_is_shown(
 ) -> None:
     at = app(monkeypatch, dashboard_store, "gallery")
     assert not at.exception
-    assert matching(at) == 432 and len(at.get("image")) == 24
+    assert matching(at) == core_images() and len(at.get("image")) == 24
     at.multiselect(key="gal_cat").set_value(["text"]).run()
     assert matching(at) == 96  # 48 text prompts x 2 seeds
     at.multiselect(key="gal_check").set_value(["ocr_text"]).run()

@@ -9,24 +9,25 @@ import pytest
 from t2iqa.dashboard import data
 from t2iqa.reports.annotate import read_with_reasons, result_from_row
 from t2iqa.store.db import Store
+from tests.conftest import core_images
 
 
 def test_runs_frame_and_progress(dashboard_store: Path) -> None:
     runs = data.runs_frame(dashboard_store)
     assert list(runs["run"]) == ["model-a", "model-b"]
     assert set(runs["progress"]) == {1.0}
-    assert set(runs["images"]) == {432}
+    assert set(runs["images"]) == {core_images()}
 
 
 def test_results_and_filters(dashboard_store: Path) -> None:
     frame = data.results_frame(dashboard_store, ["model-a"])
-    assert len(frame) == 432 * 5
+    assert len(frame) == core_images() * 5
     text = data.filter_results(frame, categories=["text"])
     assert set(text["category"]) == {"text"}
     failed = data.filter_results(frame, checks=["object_count"], verdicts=["failed"])
     assert set(failed["verdict"]) == {"failed"} and set(failed["check"]) == {"object_count"}
     clip = data.filter_results(frame, checks=["clip_alignment"], score_range=(20.0, 25.0))
-    assert clip["score"].between(20, 25).all() and len(clip) < 432
+    assert clip["score"].between(20, 25).all() and len(clip) < core_images()
 
 
 def test_leaderboard_marks_the_better_run(dashboard_store: Path) -> None:
@@ -55,7 +56,7 @@ def test_set_metrics_with_their_intervals_and_comparability(dashboard_store: Pat
         details = {**old.details, "reference": "coco-val-5k"}
         store.put_set_result("model-b", replace(old, n=100, details=details))
     _, warnings = data.set_metrics_frame(dashboard_store, ["model-a", "model-b"])
-    assert any("different image counts (100, 432)" in w for w in warnings)
+    assert any(f"different image counts (100, {core_images()})" in w for w in warnings)
     # the other reference is named once, by the leaderboard's provenance check
     _, board_warnings = data.leaderboard_frame(dashboard_store, ["model-a", "model-b"])
     assert any(w.startswith("INCOMPARABLE fid") and "reference" in w for w in board_warnings)
@@ -116,7 +117,7 @@ def test_reading_never_waits_for_a_run_that_is_writing(dashboard_store: Path) ->
         frame = data.results_frame(dashboard_store, ["model-b"])
         assert time.perf_counter() - start < 5  # no lock wait (the busy timeout is 30 s)
         assert set(runs["status"]) == {"complete"}  # the uncommitted write is not seen
-        assert len(frame) == 432 * 5
+        assert len(frame) == core_images() * 5
     finally:
         writer.conn.commit()
         writer.close()
