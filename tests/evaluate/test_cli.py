@@ -133,7 +133,7 @@ def test_suites_list_show_and_import(
     code, out, _ = cli(monkeypatch, capsys, "suites", "list")
     assert code == 0 and "core" in out and "smoke" in out
     code, out, _ = cli(monkeypatch, capsys, "suites", "show", "smoke")
-    assert code == 0 and "count-umbrella-2" in out
+    assert code == 0 and "count-bicycle-3" in out
     src = tmp_path / "mine.txt"
     src.write_text('three cats\na sign that says "HI"\n')
     dest = tmp_path / "mine.yaml"
