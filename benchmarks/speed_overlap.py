@@ -18,6 +18,10 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from t2iqa.store.db import Store
 
 CHECKS = ("image_sanity", "ocr_text", "unexpected_text", "hand_anatomy")
 # Prompts every check applies to (text to read, hands to test): the embedded generator's
@@ -49,12 +53,12 @@ def timed_run(store: Path, overlap: str, checks: tuple[str, ...], args: argparse
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def export_images(store: object, run_id: str, folder: Path) -> None:
+def export_images(store: Store, run_id: str, folder: Path) -> None:
     import shutil
 
     folder.mkdir(exist_ok=True)
-    for rec in store.images(run_id):  # type: ignore[attr-defined]
-        shutil.copy(store.root / rec.file, folder / f"{rec.prompt_id}__{rec.seed}.png")  # type: ignore[attr-defined]
+    for rec in store.images(run_id):
+        shutil.copy(store.root / rec.file, folder / f"{rec.prompt_id}__{rec.seed}.png")
 
 
 def main() -> None:

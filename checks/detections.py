@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,3 +32,20 @@ class Detection:
         if self.color is not None:
             out["color"] = self.color
         return out
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def nms(detections: Sequence[Detection], iou_threshold: float) -> list[Detection]:
+    """Greedy non-maximum suppression within each label (1.0 keeps everything)."""
+    kept: list[Detection] = []
+    for det in sorted(detections, key=lambda d: -d.score):
+        if all(k.label != det.label or iou(k.box, det.box) <= iou_threshold for k in kept):
+            kept.append(det)
+    return kept

@@ -9,13 +9,15 @@ One detector per process and settings; boxes come back in pixels.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from t2iqa.checks.detections import Detection, nms
 from t2iqa.checks.hand_landmarks import native_logs_silenced
 from t2iqa.core.errors import Unavailable
+
+FACE = "face"  # the label faces carry as detections
 
 
 def _solutions() -> Any:
@@ -37,15 +39,9 @@ def face_detector(min_confidence: float) -> Any:
         )
 
 
-@dataclass(frozen=True)
-class FaceBox:
-    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
-    score: float
-
-
 def _faces_in(
     rgb: np.ndarray, min_confidence: float, offset: tuple[int, int], scale: float
-) -> list[FaceBox]:
+) -> list[Detection]:
     h, w = rgb.shape[:2]
     with native_logs_silenced():
         found = face_detector(min_confidence).process(np.ascontiguousarray(rgb))
@@ -54,31 +50,20 @@ def _faces_in(
         b = det.location_data.relative_bounding_box
         x0, y0 = max(b.xmin, 0) * w, max(b.ymin, 0) * h
         x1, y1 = min(b.xmin + b.width, 1) * w, min(b.ymin + b.height, 1) * h
-        box = tuple(v / scale for v in (x0, y0, x1, y1))
-        out.append(
-            FaceBox(
-                (box[0] + offset[0], box[1] + offset[1], box[2] + offset[0], box[3] + offset[1]),
-                float(det.score[0]),
-            )
-        )
+        dx, dy = offset
+        box = (x0 / scale + dx, y0 / scale + dy, x1 / scale + dx, y1 / scale + dy)
+        out.append(Detection(FACE, float(det.score[0]), box))
     return out
 
 
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 TILE = 0.6  # a tile's side as a share of the image's: 2 x 2 tiles overlapping by 20%
+MERGE_IOU = 0.3  # finds of one face in the image and in tiles overlap more than this
 
 
-def detect_faces(rgb: np.ndarray, min_confidence: float = 0.5) -> list[FaceBox]:
+def detect_faces(rgb: np.ndarray, min_confidence: float = 0.5) -> list[Detection]:
     """Faces in the whole image and in 2 x 2 overlapping tiles, each enlarged to the image's
     size: the detector reads a downscaled copy (192 px), so a face under about a tenth of
-    the image's side is found only in a tile. Overlapping finds are merged (IoU 0.3)."""
+    the image's side is found only in a tile. Overlapping finds are merged (``nms``)."""
     import cv2
 
     h, w = rgb.shape[:2]
@@ -88,8 +73,4 @@ def detect_faces(rgb: np.ndarray, min_confidence: float = 0.5) -> list[FaceBox]:
         for x in (0, w - tw):
             tile = cv2.resize(rgb[y : y + th, x : x + tw], (w, h), interpolation=cv2.INTER_LINEAR)
             found += _faces_in(tile, min_confidence, (x, y), w / tw)
-    kept: list[FaceBox] = []
-    for face in sorted(found, key=lambda f: -f.score):
-        if all(_iou(face.box, k.box) < 0.3 for k in kept):
-            kept.append(face)
-    return kept
+    return nms(found, MERGE_IOU)

@@ -20,6 +20,7 @@ import streamlit as st
 from t2iqa.checks import metric_label
 from t2iqa.dashboard import PAGE_TITLES, data
 from t2iqa.dashboard.arena import page_arena, show_people
+from t2iqa.dashboard.widgets import pick_runs, runs_table
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 from t2iqa.reports.geneval import GENEVAL_TITLE
 
@@ -37,11 +38,6 @@ THUMBNAIL_SIDE = 320
 
 
 # ---------------------------------------------------------------------------- cached reads
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def runs_table(root: str, token: tuple) -> pd.DataFrame:
-    return data.runs_frame(Path(root))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -161,14 +157,6 @@ def enlarge(root: Path, file: str, rows_payload: str, title: str) -> None:
         st.warning(shown)
     else:
         st.image(shown, width="stretch")
-
-
-def pick_runs(runs: pd.DataFrame, label: str, key: str) -> list[str]:
-    """Every run may be picked; the runs on the most common suite are picked to start with,
-    because those pair image by image."""
-    suite = runs["suite"].value_counts().index[0]
-    default = list(runs[runs["suite"] == suite]["run"])
-    return st.multiselect(label, list(runs["run"]), default=default, key=key)
 
 
 # ---------------------------------------------------------------------------- pages

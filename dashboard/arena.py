@@ -19,12 +19,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from t2iqa.arena import paired_images, record_vote, summarise
+from t2iqa.arena import paired_images, prompt_categories, record_vote, summarise
 from t2iqa.arena.agreement import CheckAgreement
 from t2iqa.arena.pairs import Shown, next_pair
 from t2iqa.arena.ratings import rate, win_probability
 from t2iqa.core.errors import StoreError
 from t2iqa.dashboard import PAGE_TITLES
+from t2iqa.dashboard.widgets import pick_runs, runs_table
 from t2iqa.reports.arena import (
     AGREEMENT_TITLE,
     RATINGS_TITLE,
@@ -46,7 +47,8 @@ MIN_SECONDS = 0.25
 
 def _draw(root: Path, runs: list[str], category: str, rater: str) -> Shown | None:
     with Store(root, read_only=True) as store:
-        images, categories = paired_images(store, runs)
+        images = paired_images(store, runs)
+        categories = prompt_categories(store, runs)
         votes = read_votes(store, runs)
     if category != ALL:
         images = {k: v for k, v in images.items() if categories.get(k[1]) == category}
@@ -85,21 +87,15 @@ def _vote(root: Path, token: str, winner: str, runs: list[str], category: str) -
     st.session_state["arena_shown_at"] = time.monotonic()
 
 
-def _choose(root: Path) -> tuple[list[str], str] | None:
-    with Store(root, read_only=True) as store:
-        runs = store.list_runs()
-    suites = pd.Series([r.suite_name for r in runs])
-    common = suites.value_counts().index[0] if len(suites) else None
-    default = [r.run_id for r in runs if r.suite_name == common]
-    names = [r.run_id for r in runs]
-    chosen = st.multiselect("Runs to compare (paired by prompt and seed)", names,
-                            default=default, key="arena_runs")  # fmt: skip
+def _choose(root: Path, token: tuple) -> tuple[list[str], str] | None:
+    chosen = pick_runs(runs_table(str(root), token), "Runs to compare (paired by prompt and "
+                       "seed)", "arena_runs")  # fmt: skip
     if len(chosen) < 2:
         st.info("Pick two or more runs of the same suite: the arena shows their images of "
                 "the same prompt and seed side by side.")  # fmt: skip
         return None
     with Store(root, read_only=True) as store:
-        _, categories = paired_images(store, chosen)
+        categories = prompt_categories(store, chosen)
     category = st.selectbox("Category", [ALL, *sorted(set(categories.values()))],
                             key="arena_category")  # fmt: skip
     st.text_input("Your name (optional; it marks your votes)", key="arena_rater")
@@ -108,7 +104,7 @@ def _choose(root: Path) -> tuple[list[str], str] | None:
 
 def page_arena(root: Path, token: tuple) -> None:
     st.header(PAGE_TITLES["arena"])
-    picked = _choose(root)
+    picked = _choose(root, token)
     if picked is None:
         return
     runs, category = picked

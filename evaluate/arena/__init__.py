@@ -36,14 +36,15 @@ class ArenaSummary:
     votes_total: int  # every vote between the runs, attention checks and flagged included
 
 
-def paired_images(store: Store, runs: Sequence[str]) -> tuple[Images, dict[str, str]]:
-    """(image hash and file by (run, prompt, seed), category by prompt id) of ``runs``."""
-    images, categories = {}, {}
-    for run in runs:
-        for rec in store.images(run):
-            images[(run, rec.prompt_id, rec.seed)] = (rec.image_hash, rec.file)
-        categories.update({s.id: s.category for s in store.run_prompts(run)})
-    return images, categories
+def prompt_categories(store: Store, runs: Sequence[str]) -> dict[str, str]:
+    """Category by prompt id, over ``runs``."""
+    return {s.id: s.category for run in runs for s in store.run_prompts(run)}
+
+
+def paired_images(store: Store, runs: Sequence[str]) -> Images:
+    """Image hash and file by (run, prompt id, seed) of ``runs``."""
+    return {(run, rec.prompt_id, rec.seed): (rec.image_hash, rec.file)
+            for run in runs for rec in store.images(run)}  # fmt: skip
 
 
 def record_vote(store: Store, shown: Shown, winner: str, rater: str = "",
@@ -62,7 +63,7 @@ def summarise(store: Store, runs: Sequence[str], with_checks: bool = True,
     counted = counted_votes(every)
     if not counted:
         return None
-    _, categories = paired_images(store, runs)
+    categories = prompt_categories(store, runs)
     ratings = rate(counted, runs, replicates=replicates)
     by_category = {}
     for category in sorted({categories.get(v.prompt_id, "") for v in counted} - {""}):
@@ -101,4 +102,5 @@ def people_for(store_roots: Sequence[Path], run_ids: Sequence[str]) -> ArenaSumm
         return summarise(store, run_ids)
 
 
-__all__ = ["ArenaSummary", "Shown", "paired_images", "people_for", "record_vote", "summarise"]
+__all__ = ["ArenaSummary", "Shown", "paired_images", "people_for", "prompt_categories",
+           "record_vote", "summarise"]  # fmt: skip

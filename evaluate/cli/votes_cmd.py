@@ -66,7 +66,7 @@ def votes_ratings(
     """Ratings from the votes between the runs, with rater agreement and how far each check
     agrees with people."""
     from t2iqa.arena import summarise
-    from t2iqa.reports.arena import print_arena
+    from t2iqa.reports.console import print_arena
     from t2iqa.store.db import Store
 
     if len(runs) < 2:

@@ -55,11 +55,15 @@ def thread_budget(processes: int = 1) -> int:
     return total if processes <= 1 else max(1, total // processes)
 
 
-def apply_threads(threads: int) -> None:
-    """Use ``threads`` threads in this process: the libraries' variables (where the user has
-    not set them) for what is imported later, torch itself if it is loaded."""
+def apply_threads(threads: int, override: bool = False) -> None:
+    """Use ``threads`` threads in this process: the libraries' variables for what is
+    imported later (kept where already set, unless ``override``: a worker process inherits
+    its parent's), torch itself if it is loaded."""
     for var in LIBRARY_VARS:
-        os.environ.setdefault(var, str(threads))
+        if override:
+            os.environ[var] = str(threads)
+        else:
+            os.environ.setdefault(var, str(threads))
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)

@@ -10,7 +10,6 @@ Threads are shared out by ``t2iqa.core.threads``.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections import deque
@@ -19,7 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 from t2iqa.checks.base import Check
 from t2iqa.core.prompts import PromptSpec
-from t2iqa.core.threads import LIBRARY_VARS, apply_threads, thread_budget
+from t2iqa.core.threads import apply_threads, thread_budget
 from t2iqa.qa.verdicts import Policy, QAEntry, QAVerdict, build_bound, check_batch
 
 # Images per process below which a helper is not started: 40 images on 2 processes ran
@@ -32,7 +31,7 @@ _worker_policy: Policy | None = None
 
 def _init_worker(policy: Policy, threads: int, specs: list[PromptSpec]) -> None:
     global _worker_checks, _worker_policy
-    os.environ.update({var: str(threads) for var in LIBRARY_VARS})  # before torch loads
+    apply_threads(threads, override=True)  # before torch loads
     import torch
 
     torch.set_num_threads(threads)

@@ -1,13 +1,10 @@
-"""People's ratings and the checks' agreement with them, as tables: the console, Markdown
-(``t2iqa compare`` reports) and the dashboard read the same rows."""
+"""People's ratings and the checks' agreement with them, as rows: the console and Markdown
+reports (``table_of``) and the dashboard read the same ones."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
-
-from rich.console import Console
-from rich.table import Table
 
 from t2iqa.arena import ArenaSummary
 from t2iqa.arena.ratings import Ratings
@@ -61,21 +58,7 @@ def notes(summary: ArenaSummary) -> list[str]:
             alpha]  # fmt: skip
 
 
-def _table(title: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for key in rows[0] if rows else []:
-        table.add_column(key)
-    for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
-    return table
-
-
-def print_arena(console: Console, summary: ArenaSummary) -> None:
-    console.print(_table(RATINGS_TITLE, rating_rows(summary.ratings)))
-    for category, ratings in summary.by_category.items():
-        console.print(_table(f"{category}: {RATINGS_TITLE}", rating_rows(ratings)))
-    for line in notes(summary):
-        console.print(line)
-    console.print(_table("Raters", rater_rows(summary)))
-    if summary.checks:
-        console.print(_table(AGREEMENT_TITLE, agreement_rows(summary)))
+def table_of(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """(header, rows as text) of the rows above, the shape the console and Markdown tables
+    take."""
+    return (list(rows[0]) if rows else []), [[str(v) for v in r.values()] for r in rows]

@@ -3,6 +3,8 @@ compare`` whatever files it also writes."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console
 from rich.panel import Panel
@@ -10,7 +12,15 @@ from rich.table import Table
 
 from t2iqa.comparison.compare import IMPROVED, INCOMPARABLE, REGRESSED, Comparison
 from t2iqa.comparison.leaderboard import Leaderboard
-from t2iqa.reports.arena import print_arena
+from t2iqa.reports.arena import (
+    AGREEMENT_TITLE,
+    RATINGS_TITLE,
+    agreement_rows,
+    notes,
+    rater_rows,
+    rating_rows,
+    table_of,
+)
 from t2iqa.reports.common import (
     best_per_category,
     changes_summary,
@@ -25,6 +35,9 @@ from t2iqa.reports.common import (
     verdict_label,
 )
 from t2iqa.reports.geneval import GENEVAL_TITLE, geneval_table
+
+if TYPE_CHECKING:
+    from t2iqa.arena import ArenaSummary
 
 VERDICT_STYLE = {REGRESSED: "bold red", IMPROVED: "green", INCOMPARABLE: "bold yellow"}
 CHANGES_SHOWN = 10  # image verdict changes listed in the terminal; the HTML report has all
@@ -126,6 +139,19 @@ def print_leaderboard(console: Console, board: Leaderboard) -> None:
         console.print(_table(GENEVAL_TITLE, *geneval_table(board.geneval), 1))
     if board.people is not None:
         print_arena(console, board.people)
+
+
+def print_arena(console: Console, summary: ArenaSummary) -> None:
+    """People's ratings (overall, per category), the raters, and which check agrees with
+    people (``t2iqa votes ratings``, and ``t2iqa compare`` when votes exist)."""
+    console.print(_table(RATINGS_TITLE, *table_of(rating_rows(summary.ratings)), 1))
+    for category, ratings in summary.by_category.items():
+        console.print(_table(f"{category}: {RATINGS_TITLE}", *table_of(rating_rows(ratings)), 1))
+    for line in notes(summary):
+        console.print(line)
+    console.print(_table("Raters", *table_of(rater_rows(summary)), 1))
+    if summary.checks:
+        console.print(_table(AGREEMENT_TITLE, *table_of(agreement_rows(summary)), 1))
 
 
 def _table(title: str, header: list[str], rows: list[list[str]], fixed: int) -> Table:

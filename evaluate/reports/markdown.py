@@ -15,6 +15,7 @@ from t2iqa.reports.arena import (
     agreement_rows,
     notes,
     rating_rows,
+    table_of,
 )
 from t2iqa.reports.base import ReportFormat
 from t2iqa.reports.common import (
@@ -148,11 +149,8 @@ def leaderboard_markdown(board: Leaderboard) -> str:
 def people_markdown(summary: ArenaSummary) -> list[str]:
     """People's ratings and the checks' agreement with them (t2iqa.arena)."""
 
-    def table(rows: list[dict[str, Any]]) -> list[str]:
-        return _md_table(list(rows[0]), [list(r.values()) for r in rows]) if rows else []
-
-    lines = [f"**{RATINGS_TITLE}**", "", *table(rating_rows(summary.ratings)), ""]
+    lines = [f"**{RATINGS_TITLE}**", "", *_md_table(*table_of(rating_rows(summary.ratings))), ""]
     lines += [f"- {_md(n)}" for n in notes(summary)]
     if summary.checks:
-        lines += ["", f"**{AGREEMENT_TITLE}**", "", *table(agreement_rows(summary))]
+        lines += ["", f"**{AGREEMENT_TITLE}**", "", *_md_table(*table_of(agreement_rows(summary)))]
     return [*lines, ""]

@@ -42,31 +42,28 @@ def parse_expect(raw: Any, where: str, problems: list[str]) -> Expectations | No
                 )
             else:
                 counts[noun.strip().lower()] = n
-    hands = raw.get("hands")
-    if hands is not None and (
-        isinstance(hands, bool) or not isinstance(hands, int) or not 0 <= hands <= 20
-    ):
-        problems.append(
-            f"{where}: expect.hands must be a whole number from 0 to {MAX_EXPECTED_HANDS}, "
-            f"got {hands!r}"
-        )
-        hands = None
+    hands = _whole_number(raw, "hands", MAX_EXPECTED_HANDS, where, problems)
     objects, colors, relations = _parse_composition(raw, where, problems)
-    people = raw.get("people")
-    if people is not None and (
-        isinstance(people, bool)
-        or not isinstance(people, int)
-        or not 0 <= people <= MAX_EXPECTED_COUNT
-    ):
-        problems.append(f"{where}: expect.people must be a whole number from 0 to "
-                        f"{MAX_EXPECTED_COUNT}, got {people!r}")  # fmt: skip
-        people = None
+    people = _whole_number(raw, "people", MAX_EXPECTED_COUNT, where, problems)
     at_least = raw.get("people_at_least", False)
     if not isinstance(at_least, bool):
         problems.append(f"{where}: expect.people_at_least must be true or false")
         at_least = False
     return Expectations(text=text, counts=counts, hands=hands, objects=objects, colors=colors,
                         relations=relations, people=people, people_at_least=at_least)  # fmt: skip
+
+
+def _whole_number(raw: Mapping[str, Any], key: str, most: int, where: str,
+                  problems: list[str]) -> int | None:  # fmt: skip
+    """``raw[key]`` when it is a whole number from 0 to ``most``; else the problem is named."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+        problems.append(f"{where}: expect.{key} must be a whole number from 0 to {most}, "
+                        f"got {value!r}")  # fmt: skip
+        return None
+    return value
 
 
 def _nouns(raw: Any) -> list[str] | None:

@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 
 from t2iqa.checks.base import ImageUnderTest, run_check
-from t2iqa.checks.detections import Detection
+from t2iqa.checks.detections import Detection, iou, nms
 from t2iqa.checks.detectors.owl import clip_box
-from t2iqa.checks.object_count import ObjectCountCheck, count_objects, iou, nms
+from t2iqa.checks.object_count import ObjectCountCheck, count_objects
 from t2iqa.core.errors import T2IQAError
 from t2iqa.core.expectations import parse_expectations
 from t2iqa.core.prompts import PromptSpec

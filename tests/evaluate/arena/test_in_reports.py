@@ -24,7 +24,7 @@ def voted(dashboard_store: Path) -> Path:
     """The dashboard's two synthetic runs, with votes mostly for model-b."""
     runs = ["model-a", "model-b"]
     with Store(dashboard_store) as st:
-        images, _ = paired_images(st, runs)
+        images = paired_images(st, runs)
         for k in range(30):
             shown = next_pair(images, runs, read_votes(st), rater=f"r{k % 3}")
             assert shown is not None

@@ -67,7 +67,7 @@ def test_import_keeps_good_rows_names_bad_ones_and_adds_nothing_twice(
 
 def test_export_round_trips_through_import(store: Path, tmp_path: Path) -> None:
     with Store(store) as st:
-        images, _ = paired_images(st, ["run-a", "run-b"])
+        images = paired_images(st, ["run-a", "run-b"])
         for winner in ("left", "right", "both_bad"):
             shown = next_pair(images, ["run-a", "run-b"], read_votes(st))
             assert shown is not None and record_vote(st, shown, winner, "ana", 1.5)
@@ -90,7 +90,7 @@ def test_export_round_trips_through_import(store: Path, tmp_path: Path) -> None:
 
 def test_a_vote_sent_twice_is_stored_once_and_a_read_only_store_refuses(store: Path) -> None:
     with Store(store) as st:
-        images, _ = paired_images(st, ["run-a", "run-b"])
+        images = paired_images(st, ["run-a", "run-b"])
         shown = next_pair(images, ["run-a", "run-b"], [])
         assert shown is not None
         assert record_vote(st, shown, "left") and not record_vote(st, shown, "right")
@@ -101,7 +101,7 @@ def test_a_vote_sent_twice_is_stored_once_and_a_read_only_store_refuses(store: P
 
 def _vote_many(root: str, rater: str, n: int) -> None:
     with Store(root) as st:
-        images, _ = paired_images(st, ["run-a", "run-b"])
+        images = paired_images(st, ["run-a", "run-b"])
         for _ in range(n):
             shown = next_pair(images, ["run-a", "run-b"], [], rater=rater)
             assert shown is not None
