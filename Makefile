@@ -10,11 +10,12 @@ DEMO_QA ?= demo-qa
 DEMO_GATE ?= demo-gate
 # Debian packages: DejaVu fonts (rendered-text tests and QA samples), opencv-doc, whose
 # documentation ships the photographs of real hands the hand-anatomy tests use, and chromium,
-# which the browser tests drive through Playwright (no browser is downloaded).
-SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium
+# which the browser tests drive through Playwright (no browser is downloaded), and postgresql,
+# whose server the team-store tests start on 127.0.0.1 (its service is never started).
+SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium postgresql
 
 .PHONY: setup system-deps demo dashboard test lint speed speed-checks speed-metrics \
-	speed-dashboard speed-suite-load speed-rerun speed-overlap speed-gpu suites clean
+	speed-dashboard speed-suite-load speed-rerun speed-overlap speed-engines speed-gpu suites clean
 
 setup: $(STAMP) system-deps
 
@@ -124,6 +125,10 @@ speed-rerun: setup
 
 speed-overlap: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_overlap
+
+# Local engine against the Ray engine (a local cluster), and SQLite against PostgreSQL writes.
+speed-engines: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_engines
 
 # Needs a CUDA GPU: generation (SD 1.5, SDXL) and feature networks, random weights.
 speed-gpu: setup

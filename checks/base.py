@@ -141,6 +141,9 @@ class Check(Configured, ABC):
     verifies_expectations: ClassVar[bool] = False
     # The unit of ``score``, for people reading tables.
     score_unit: ClassVar[str] = "[0, 1]"
+    # Whether the check's model runs faster on a GPU (CLIP, detectors): the Ray engine puts
+    # such checks on GPU actors where the cluster has GPUs, the rest on CPU actors.
+    uses_accelerator: ClassVar[bool] = False
 
     def config_hash(self) -> str:
         return stable_hash({"check": self.name, "version": self.version, **self.config_dict()})

@@ -183,6 +183,7 @@ def clip_score(image_emb: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
 
 class ClipAlignmentCheck(Check):
     name = "clip_alignment"
+    uses_accelerator = True
     version = "1"
     description = "CLIPScore and rank of the image's own prompt among the suite's prompts"
     packages = ("open-clip-torch",)

@@ -98,6 +98,7 @@ def near(a: Box, b: Box, gap: float) -> bool:
 
 class CompositionCheck(Check):
     name = "composition"
+    uses_accelerator = True
     verifies_expectations = True
     version = "2"
     description = "the objects the prompt asks for, their colours and where they stand (GenEval)"

@@ -72,6 +72,7 @@ def count_objects(
 
 class ObjectCountCheck(Check):
     name = "object_count"
+    uses_accelerator = True
     verifies_expectations = True
     version = "2"
     description = "counts of the objects the prompt asks for, with an object detector"

@@ -23,6 +23,7 @@ from t2iqa.dashboard.arena import page_arena, show_people
 from t2iqa.dashboard.widgets import pick_runs, runs_table
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 from t2iqa.reports.geneval import GENEVAL_TITLE
+from t2iqa.store.location import is_store_url
 
 PAGES = {
     "runs": "Runs",
@@ -42,31 +43,31 @@ THUMBNAIL_SIDE = 320
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def run_details_table(root: str, run_id: str, token: tuple) -> pd.DataFrame:
-    return data.run_details(Path(root), run_id)
+    return data.run_details(root, run_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def results_table(root: str, run_ids: tuple[str, ...], token: tuple) -> pd.DataFrame:
-    return data.results_frame(Path(root), run_ids)
+    return data.results_frame(root, run_ids)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def leaderboard_table(
     root: str, run_ids: tuple[str, ...], token: tuple
 ) -> tuple[pd.DataFrame, list[str]]:
-    return data.leaderboard_frame(Path(root), run_ids)
+    return data.leaderboard_frame(root, run_ids)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def set_metrics_table(
     root: str, run_ids: tuple[str, ...], token: tuple
 ) -> tuple[pd.DataFrame, list[str]]:
-    return data.set_metrics_frame(Path(root), run_ids)
+    return data.set_metrics_frame(root, run_ids)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def geneval_table_of(root: str, run_ids: tuple[str, ...], token: tuple) -> pd.DataFrame:
-    return data.geneval_frame(Path(root), run_ids)
+    return data.geneval_frame(root, run_ids)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -75,7 +76,7 @@ def changes_between(
 ) -> tuple[bool, str, list[Any]]:
     from t2iqa.comparison.compare import pair_keys, verdict_changes
 
-    base, cand = data.load_run_data(Path(root), [baseline, candidate])
+    base, cand = data.load_run_data(root, [baseline, candidate])
     paired, note = pair_keys(base, cand)
     return paired, note, verdict_changes(base, cand) if paired else []
 
@@ -85,7 +86,7 @@ def picture(root: str, file: str, results_json: str, side: int | None) -> bytes 
     """The image with the results' reasons drawn (JPEG thumbnail, or PNG at full size), or a
     sentence saying why it cannot be shown."""
     results = [result_from_row(r) for r in json.loads(results_json)]
-    shown = read_with_reasons(Path(root) / file, results, side)
+    shown = read_with_reasons(data.image_files(root).url(file), results, side)
     if isinstance(shown, str):
         return shown
     return data.png_bytes(shown) if side is None else jpeg_bytes(shown)
@@ -117,8 +118,8 @@ def rows_json(rows: pd.DataFrame | list[dict[str, Any]]) -> str:
     return json.dumps(clean, default=str)
 
 
-def show_picture(root: Path, file: str, rows: Any, side: int | None = THUMBNAIL_SIDE) -> None:
-    shown = picture(str(root), file, rows_json(rows), side)
+def show_picture(root: str, file: str, rows: Any, side: int | None = THUMBNAIL_SIDE) -> None:
+    shown = picture(root, file, rows_json(rows), side)
     if isinstance(shown, str):
         st.warning(shown)
     else:
@@ -150,9 +151,9 @@ def show_verdicts(rows: pd.DataFrame) -> None:
 
 
 @st.dialog("Image", width="large")
-def enlarge(root: Path, file: str, rows_payload: str, title: str) -> None:
+def enlarge(root: str, file: str, rows_payload: str, title: str) -> None:
     st.caption(title)
-    shown = picture(str(root), file, rows_payload, None)
+    shown = picture(root, file, rows_payload, None)
     if isinstance(shown, str):
         st.warning(shown)
     else:
@@ -162,9 +163,9 @@ def enlarge(root: Path, file: str, rows_payload: str, title: str) -> None:
 # ---------------------------------------------------------------------------- pages
 
 
-def page_runs(root: Path, token: tuple) -> None:
+def page_runs(root: str, token: tuple) -> None:
     st.header(PAGE_TITLES["runs"])
-    runs = runs_table(str(root), token)
+    runs = runs_table(root, token)
     cols = st.columns(3)
     cols[0].metric("runs", len(runs))
     cols[1].metric("images", int(runs["images"].sum()))
@@ -178,11 +179,11 @@ def page_runs(root: Path, token: tuple) -> None:
         },
     )
     if (runs["status"] == "running").any():
-        live_progress(str(root))
+        live_progress(root)
     # A toggle, not an expander: an expander's content is built even while it is closed.
     if st.toggle("How a run was made and scored", key="runs_detail_on"):
         run = st.selectbox("Run", list(runs["run"]), key="runs_detail")
-        details = run_details_table(str(root), run, token)
+        details = run_details_table(root, run, token)
         kinds = sorted(details["kind"].unique())
         shown = st.multiselect("Kinds", kinds, default=kinds, key="runs_detail_kinds")
         st.dataframe(details[details["kind"].isin(shown)], hide_index=True)
@@ -191,19 +192,19 @@ def page_runs(root: Path, token: tuple) -> None:
 @st.fragment(run_every=5)
 def live_progress(root: str) -> None:
     """Re-read every few seconds while a run is going; only this part redraws."""
-    runs = runs_table(root, data.store_token(Path(root)))
+    runs = runs_table(root, data.store_token(root))
     for r in runs[runs["status"] == "running"].itertuples():
         st.progress(min(1.0, r.progress), text=f"{r.run}: {r.images}/{r.planned} images")
 
 
-def page_leaderboard(root: Path, token: tuple) -> None:
+def page_leaderboard(root: str, token: tuple) -> None:
     st.header(PAGE_TITLES["leaderboard"])
-    runs = runs_table(str(root), token)
+    runs = runs_table(root, token)
     chosen = pick_runs(runs, "Runs", "lb_runs")
     if not chosen:
         st.info("Pick at least one run.")
         return
-    board, warnings = leaderboard_table(str(root), tuple(chosen), token)
+    board, warnings = leaderboard_table(root, tuple(chosen), token)
     for w in warnings:
         st.warning(w)
     if board.empty:
@@ -266,17 +267,17 @@ def page_leaderboard(root: Path, token: tuple) -> None:
     st.caption("All cells (pass rates in %, scores as is); click a column to sort.")
     st.dataframe(wide.round(1))
     show_set_metrics(root, tuple(chosen), token)
-    geneval = geneval_table_of(str(root), tuple(chosen), token)
+    geneval = geneval_table_of(root, tuple(chosen), token)
     if not geneval.empty:
         st.subheader(GENEVAL_TITLE)
         st.dataframe(geneval, hide_index=True)
     show_people(root, chosen, token)  # when people voted between these runs (Arena page)
 
 
-def show_set_metrics(root: Path, chosen: tuple[str, ...], token: tuple) -> None:
+def show_set_metrics(root: str, chosen: tuple[str, ...], token: tuple) -> None:
     """FID, KID, CMMD of the chosen runs: one chart per metric (their scales differ), each
     value with its bootstrap interval, and a table with what decides comparability."""
-    sets, warnings = set_metrics_table(str(root), chosen, token)
+    sets, warnings = set_metrics_table(root, chosen, token)
     if sets.empty:
         return
     st.subheader("Set metrics")
@@ -312,11 +313,11 @@ def show_set_metrics(root: Path, chosen: tuple[str, ...], token: tuple) -> None:
     )
 
 
-def page_gallery(root: Path, token: tuple) -> None:
+def page_gallery(root: str, token: tuple) -> None:
     st.header(PAGE_TITLES["gallery"])
-    runs = runs_table(str(root), token)
+    runs = runs_table(root, token)
     run = st.selectbox("Run", list(runs["run"]), key="gal_run")
-    frame = results_table(str(root), (run,), token)
+    frame = results_table(root, (run,), token)
     if frame.empty:
         st.info("This run has no images yet.")
         return
@@ -353,9 +354,9 @@ def page_gallery(root: Path, token: tuple) -> None:
                 enlarge(root, img.file, rows_json(rows), f"{img.prompt} (seed {img.seed})")
 
 
-def page_compare(root: Path, token: tuple) -> None:
+def page_compare(root: str, token: tuple) -> None:
     st.header(PAGE_TITLES["compare"])
-    runs = list(runs_table(str(root), token)["run"])
+    runs = list(runs_table(root, token)["run"])
     if len(runs) < 2:
         st.info("The store has one run; compare needs two.")
         return
@@ -365,7 +366,7 @@ def page_compare(root: Path, token: tuple) -> None:
     if baseline == candidate:
         st.info("Pick two different runs.")
         return
-    paired, note, changes = changes_between(str(root), baseline, candidate, token)
+    paired, note, changes = changes_between(root, baseline, candidate, token)
     st.caption(note)
     if not paired:
         st.warning("These runs share no (prompt, seed): nothing to put side by side.")
@@ -385,7 +386,7 @@ def page_compare(root: Path, token: tuple) -> None:
         f"{'' if only_changed else ', then the rest'}. For the statistics, run "
         f"`t2iqa compare {baseline} {candidate} --store {root}`."
     )
-    frame = results_table(str(root), (baseline, candidate), token)
+    frame = results_table(root, (baseline, candidate), token)
     sides = {run: frame[frame["run_id"] == run] for run in (baseline, candidate)}
     keys = {run: list(dict.fromkeys(zip(f["prompt_id"], f["seed"], strict=True)))
             for run, f in sides.items()}  # fmt: skip
@@ -420,7 +421,7 @@ def page_compare(root: Path, token: tuple) -> None:
         st.divider()
 
 
-def page_check(root: Path, token: tuple) -> None:
+def page_check(root: str, token: tuple) -> None:
     st.header(PAGE_TITLES["check"])
     st.caption(
         "The verdict `t2iqa check IMAGE --prompt PROMPT` gives, through the same code. "
@@ -472,7 +473,8 @@ RENDER = {
 
 def main() -> None:
     st.set_page_config(page_title="t2iqa", layout="wide")
-    root = Path(os.environ.get("T2IQA_STORE", "t2iqa-store")).expanduser()
+    spec = os.environ.get("T2IQA_STORE", "t2iqa-store")  # a folder or a team store's URL
+    root = spec if is_store_url(spec) else str(Path(spec).expanduser())
     wanted = st.query_params.get("page", "runs")
     if wanted not in PAGES:
         wanted = "runs"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import time
-from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -24,7 +23,7 @@ from t2iqa.arena.agreement import CheckAgreement
 from t2iqa.arena.pairs import Shown, next_pair
 from t2iqa.arena.ratings import rate, win_probability
 from t2iqa.core.errors import StoreError
-from t2iqa.dashboard import PAGE_TITLES
+from t2iqa.dashboard import PAGE_TITLES, data
 from t2iqa.dashboard.widgets import pick_runs, runs_table
 from t2iqa.reports.arena import (
     AGREEMENT_TITLE,
@@ -45,7 +44,7 @@ ALL = "(all categories)"
 MIN_SECONDS = 0.25
 
 
-def _draw(root: Path, runs: list[str], category: str, rater: str) -> Shown | None:
+def _draw(root: str, runs: list[str], category: str, rater: str) -> Shown | None:
     with Store(root, read_only=True) as store:
         images = paired_images(store, runs)
         categories = prompt_categories(store, runs)
@@ -67,7 +66,7 @@ def _draw(root: Path, runs: list[str], category: str, rater: str) -> Shown | Non
     return next_pair(images, runs, votes, closeness, rater, random.Random())
 
 
-def _vote(root: Path, token: str, winner: str, runs: list[str], category: str) -> None:
+def _vote(root: str, token: str, winner: str, runs: list[str], category: str) -> None:
     """The buttons' callback: store the vote on the pair the button was drawn with."""
     shown: Shown | None = st.session_state.get("arena_shown")
     if shown is None or shown.token != token:  # a second click on a pair already voted on
@@ -87,8 +86,8 @@ def _vote(root: Path, token: str, winner: str, runs: list[str], category: str) -
     st.session_state["arena_shown_at"] = time.monotonic()
 
 
-def _choose(root: Path, token: tuple) -> tuple[list[str], str] | None:
-    chosen = pick_runs(runs_table(str(root), token), "Runs to compare (paired by prompt and "
+def _choose(root: str, token: tuple) -> tuple[list[str], str] | None:
+    chosen = pick_runs(runs_table(root, token), "Runs to compare (paired by prompt and "
                        "seed)", "arena_runs")  # fmt: skip
     if len(chosen) < 2:
         st.info("Pick two or more runs of the same suite: the arena shows their images of "
@@ -102,7 +101,7 @@ def _choose(root: Path, token: tuple) -> tuple[list[str], str] | None:
     return chosen, category
 
 
-def page_arena(root: Path, token: tuple) -> None:
+def page_arena(root: str, token: tuple) -> None:
     st.header(PAGE_TITLES["arena"])
     picked = _choose(root, token)
     if picked is None:
@@ -127,7 +126,7 @@ def page_arena(root: Path, token: tuple) -> None:
                 "appear here.")  # fmt: skip
 
 
-def _show_pair(root: Path, shown: Shown, runs: list[str], category: str) -> None:
+def _show_pair(root: str, shown: Shown, runs: list[str], category: str) -> None:
     with Store(root, read_only=True) as store:
         prompt = next((s.prompt for s in store.run_prompts(shown.run_left)
                        if s.id == shown.prompt_id), shown.prompt_id)  # fmt: skip
@@ -135,16 +134,20 @@ def _show_pair(root: Path, shown: Shown, runs: list[str], category: str) -> None
     st.caption(
         "Which picture fits the prompt better? Keys: Left, Right, Down (tie), Up (both bad)."
     )
-    left, right = st.columns(2)
-    left.image(str(root / shown.file_left), caption="Left", width="stretch")
-    right.image(str(root / shown.file_right), caption="Right", width="stretch")
+    files = data.image_files(root)
+    for column, file, side in zip(st.columns(2), (shown.file_left, shown.file_right),
+                                  ("Left", "Right"), strict=True):  # fmt: skip
+        try:
+            column.image(files.read(file), caption=side, width="stretch")
+        except StoreError as exc:
+            column.warning(str(exc))
     cols = st.columns(len(KEYS))
     for col, (winner, label, key) in zip(cols, KEYS, strict=True):
         col.button(label, key=f"arena_{winner}", shortcut=key, on_click=_vote, width="stretch",
                    args=(root, shown.token, winner, runs, category))  # fmt: skip
 
 
-def _show_last(root: Path, runs: list[str]) -> None:
+def _show_last(root: str, runs: list[str]) -> None:
     with Store(root, read_only=True) as store:
         st.caption(f"Votes between these runs so far: {len(read_votes(store, runs))}")
     last = st.session_state.get("arena_last")
@@ -177,10 +180,10 @@ def _chart_row(c: CheckAgreement) -> dict[str, Any]:
             "high": pct(c.accuracy_high), "votes": c.decided_votes}  # fmt: skip
 
 
-def show_people(root: Path, runs: list[str], token: tuple, empty: str | None = None) -> None:
+def show_people(root: str, runs: list[str], token: tuple, empty: str | None = None) -> None:
     """People's ratings of ``runs``, rater agreement, and which check predicts people (a
     table and a chart); ``empty``: what to say when there are no votes (None: nothing)."""
-    tables = _summary_tables(str(root), tuple(runs), token)
+    tables = _summary_tables(root, tuple(runs), token)
     if tables is None:
         if empty:
             st.subheader(RATINGS_TITLE)

@@ -6,6 +6,7 @@ same time is never blocked (SQLite WAL lets readers and one writer work together
 
 from __future__ import annotations
 
+import functools
 import io
 import tempfile
 from collections.abc import Sequence
@@ -26,25 +27,43 @@ from t2iqa.core.images import read_image_file
 from t2iqa.reports.annotate import annotate
 from t2iqa.reports.geneval import geneval_table
 from t2iqa.store.db import DB_NAME, Store
+from t2iqa.store.files import ImageFiles
+from t2iqa.store.location import is_store_url
 
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp")
 MAX_UPLOAD_BYTES = 20 * 2**20
 LEADERBOARD_RESAMPLES = 1000  # enough for a display interval; `t2iqa compare` uses 5000
 
 
-def store_token(root: Path) -> tuple[float, int, float, int]:
-    """Changes whenever the store is written: the cache key that keeps pages current."""
+def store_token(root: str) -> tuple[Any, ...]:
+    """Changes whenever the store is written: the cache key that keeps pages current. A
+    folder's database files' times and sizes (no query); a team store's row counts."""
+    if is_store_url(root):
+        try:
+            with Store(root, read_only=True) as store:
+                return store.change_token()
+        except StoreError:
+            return ()
     parts: list[float | int] = []
     for name in (DB_NAME, f"{DB_NAME}-wal"):
         try:
-            st = (root / name).stat()
+            st = (Path(root) / name).stat()
             parts += [st.st_mtime, st.st_size]
         except FileNotFoundError:
             parts += [0.0, 0]
     return tuple(parts)  # type: ignore[return-value]
 
 
-def store_problem(root: Path) -> str | None:
+@functools.lru_cache(maxsize=8)
+def image_files(root: str) -> ImageFiles:
+    """Where a store's image files are (a team store records it; read once per server)."""
+    if not is_store_url(root):
+        return ImageFiles(root)
+    with Store(root, read_only=True) as store:
+        return store.files
+
+
+def store_problem(root: str) -> str | None:
     """A sentence saying why the store cannot be shown, or None when it can."""
     try:
         with Store(root, read_only=True) as store:
@@ -58,7 +77,7 @@ def store_problem(root: Path) -> str | None:
     return None
 
 
-def runs_frame(root: Path) -> pd.DataFrame:
+def runs_frame(root: str) -> pd.DataFrame:
     """One row per run: what it is, how far it got, how big it is."""
     with Store(root, read_only=True) as store:
         totals = store.image_totals()
@@ -78,7 +97,7 @@ def runs_frame(root: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_details(root: Path, run_id: str) -> pd.DataFrame:
+def run_details(root: str, run_id: str) -> pd.DataFrame:
     """Everything recorded about how a run was made and scored, one setting a row: the same
     provenance `t2iqa compare` puts side by side (kind: under test, suite, scorer, scorer
     setting, environment)."""
@@ -93,7 +112,7 @@ def run_details(root: Path, run_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def results_frame(root: Path, run_ids: Sequence[str]) -> pd.DataFrame:
+def results_frame(root: str, run_ids: Sequence[str]) -> pd.DataFrame:
     """One row per (image, check) of the given runs, details kept as a JSON string."""
     frames = []
     with Store(root, read_only=True) as store:
@@ -107,13 +126,13 @@ def results_frame(root: Path, run_ids: Sequence[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def load_run_data(root: Path, run_ids: Sequence[str]) -> list[RunData]:
+def load_run_data(root: str, run_ids: Sequence[str]) -> list[RunData]:
     with Store(root, read_only=True) as store:
         return [run_data(store, run_id) for run_id in run_ids]
 
 
 def leaderboard_frame(
-    root: Path, run_ids: Sequence[str], resamples: int = LEADERBOARD_RESAMPLES
+    root: str, run_ids: Sequence[str], resamples: int = LEADERBOARD_RESAMPLES
 ) -> tuple[pd.DataFrame, list[str]]:
     """Long table: run × check × category with value, interval and whether it is best."""
     runs = [r for r in load_run_data(root, run_ids) if r.rows]
@@ -134,7 +153,7 @@ def leaderboard_frame(
     return pd.DataFrame(rows), board.warnings
 
 
-def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+def set_metrics_frame(root: str, run_ids: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
     """One row per (run, set metric): value, interval, N and the settings that decide whether
     two values can be compared; and a sentence per metric whose runs differ in N (it biases
     the values differently). Runs measured differently (reference, extractor, resize mode)
@@ -168,7 +187,7 @@ def set_metrics_frame(root: Path, run_ids: Sequence[str]) -> tuple[pd.DataFrame,
     return frame, warnings
 
 
-def geneval_frame(root: Path, run_ids: Sequence[str]) -> pd.DataFrame:
+def geneval_frame(root: str, run_ids: Sequence[str]) -> pd.DataFrame:
     """GenEval's table (the paper's layout) for the runs scored on GenEval's tasks."""
     scores = [g for r in load_run_data(root, run_ids)
               if (g := geneval_scores(r.label, r.rows)) is not None]  # fmt: skip

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +10,7 @@ from t2iqa.dashboard import data
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def runs_table(root: str, token: tuple) -> pd.DataFrame:
-    return data.runs_frame(Path(root))
+    return data.runs_frame(root)
 
 
 def pick_runs(runs: pd.DataFrame, label: str, key: str) -> list[str]:

@@ -158,7 +158,8 @@ class RunResult:
     """A finished (or resumed) run: what happened, and where its results are."""
 
     outcome: RunOutcome
-    store: Path
+    store: str | Path  # a folder, or a team store's URL
+    images_at: str | None = None
 
     @property
     def run_id(self) -> str:
@@ -168,7 +169,7 @@ class RunResult:
         """One row per (image, check) of the run, as ``t2iqa export`` writes it."""
         from t2iqa.store.export import run_frame
 
-        with open_store(self.store, read_only=True) as store:
+        with open_store(self.store, read_only=True, images_at=self.images_at) as store:
             return run_frame(store, self.run_id)
 
     def geneval(self) -> GenEvalScores | None:
@@ -199,12 +200,19 @@ def run(
     reporter: Reporter | None = None,
     source: ImageSource | None = None,
     allow_outside_paths: bool = False,
+    images_at: str | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> RunResult:
     """Generate (or import, with ``images``) a suite's images, score them and store them;
     the same call resumes an interrupted run. ``seeds=4`` means seeds 0-3; a sequence names
     them. ``scorers="embedded"`` uses tiny random-weight scorers (plumbing only). An import
-    manifest's paths must stay inside ``images`` unless ``allow_outside_paths``."""
+    manifest's paths must stay inside ``images`` unless ``allow_outside_paths``. ``store`` is a
+    folder or a team store's ``postgresql://`` URL, whose images go to ``images_at``.
+    ``engine="ray"`` makes and scores the images on a Ray cluster (``ray_address``, or a
+    local one)."""
     from t2iqa.generation.base import GenerationSettings, checked_seeds, seeds_from_count
+    from t2iqa.runs.engines import Engine
     from t2iqa.runs.runner import RunConfig, execute_run
 
     seed_list = seeds_from_count(seeds) if isinstance(seeds, int) else checked_seeds(seeds)
@@ -224,9 +232,10 @@ def run(
         allow_outside_paths=allow_outside_paths,
     )  # fmt: skip
     config.scorers()  # option problems are reported before the store is created
-    with open_store(store) as st:
-        outcome = execute_run(config, st, reporter, run_id=run_id, source=source)
-    return RunResult(outcome, Path(store))
+    where = Engine(engine, ray_address)
+    with open_store(store, images_at=images_at) as st:
+        outcome = execute_run(config, st, reporter, run_id=run_id, source=source, engine=where)
+    return RunResult(outcome, store, images_at)
 
 
 def embedded_scorer_options(
@@ -271,20 +280,23 @@ def compare(
     )  # fmt: skip
     from t2iqa.arena import people_for
 
-    loaded = load_runs([baseline, candidate, *more], Path(store))
+    loaded = load_runs([baseline, candidate, *more], store)
     result = compare_runs(loaded[0], loaded[1], rules) if len(loaded) == 2 and not rank else (
         leaderboard(loaded, rules))  # fmt: skip
-    result.people = people_for([r.store_root for r in loaded], [r.run.run_id for r in loaded])
+    result.people = people_for([r.location for r in loaded], [r.run.run_id for r in loaded])
     return result
 
 
 # ------------------------------------------------------------------------------ store
 
 
-def open_store(path: str | Path = DEFAULT_STORE, read_only: bool = False) -> Store:
-    """The result store in ``path`` (created unless ``read_only``); use it in a ``with``.
+def open_store(
+    path: str | Path = DEFAULT_STORE, read_only: bool = False, images_at: str | None = None
+) -> Store:
+    """The result store in ``path`` (created unless ``read_only``), a folder or a team store's
+    ``postgresql://`` URL (its images at ``images_at``); use it in a ``with``.
     ``store.list_runs()``, ``store.result_rows(run_id)`` (typed rows) and
     ``store.set_results(run_id)`` read it."""
     from t2iqa.store.db import Store
 
-    return Store(Path(path), read_only=read_only)
+    return Store(path, read_only=read_only, images_at=images_at)

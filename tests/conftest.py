@@ -120,3 +120,42 @@ def dashboard_store(dashboard_store_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "store"
     shutil.copytree(dashboard_store_template, root)
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server on 127.0.0.1 for the session (Debian's package); its URL."""
+    from t2iqa.benchmarks.services import ServiceUnavailable, postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except ServiceUnavailable as exc:
+        if os.environ.get("T2IQA_REQUIRE_SYSTEM_DATA") == "1":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def team_store(postgres: str, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's PostgreSQL server: a team store's URL."""
+    import re
+
+    import psycopg
+
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:50] + f"_{os.getpid()}"
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return postgres.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["folder", "postgresql"])
+def any_store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """A store location of each kind: a local folder, and a team store (images in a folder)."""
+    if request.param == "folder":
+        return str(tmp_path / "store")
+    monkeypatch.setenv("T2IQA_IMAGES_AT", str(tmp_path / "team-images"))
+    return request.getfixturevalue("team_store")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from t2iqa.arena.agreement import (
     CheckAgreement,
@@ -22,6 +21,7 @@ from t2iqa.arena.agreement import (
 from t2iqa.arena.pairs import Images, Shown
 from t2iqa.arena.ratings import Ratings, rate
 from t2iqa.store.db import Store, now_iso
+from t2iqa.store.location import StoreLocation
 from t2iqa.store.votes import Vote, add_votes, read_votes
 
 
@@ -52,7 +52,8 @@ def record_vote(store: Store, shown: Shown, winner: str, rater: str = "",
     """Store a vote on a shown pair; False when this pair's vote was stored already."""
     vote = Vote(shown.token, shown.prompt_id, shown.seed, shown.run_left, shown.run_right,
                 shown.image_left, shown.image_right, winner, rater.strip(), shown.kind,
-                None if seconds is None else round(seconds, 2), now_iso(), "arena")  # fmt: skip
+                None if seconds is None else round(seconds, 2), now_iso("microseconds"),
+                "arena")  # fmt: skip
     return add_votes(store, [vote]) == 1
 
 
@@ -91,12 +92,12 @@ def _check_agreements(store: Store, runs: Sequence[str],
     return out
 
 
-def people_for(store_roots: Sequence[Path], run_ids: Sequence[str]) -> ArenaSummary | None:
+def people_for(stores: Sequence[StoreLocation], run_ids: Sequence[str]) -> ArenaSummary | None:
     """People's ratings of runs compared together (``t2iqa compare``), when they live in one
     store and it holds votes between them; None otherwise."""
-    if len(set(store_roots)) != 1:
+    if len(set(stores)) != 1:
         return None  # votes pair images of one store
-    with Store(store_roots[0], read_only=True) as store:
+    with Store(stores[0], read_only=True) as store:
         if not read_votes(store, run_ids):
             return None
         return summarise(store, run_ids)

@@ -119,7 +119,7 @@ def _vote(store: Store, row: dict[str, Any], images: dict[str, dict[tuple[str, i
     seconds = row.get("seconds")
     return Vote(vote_id, prompt, seed, left, right, hashes[0], hashes[1], winner, rater,
                 str(row.get("kind") or "pair"), _float(seconds), str(row.get("created_at") or
-                now_iso()), f"import:{path.name}")  # fmt: skip
+                now_iso("microseconds")), f"import:{path.name}")  # fmt: skip
 
 
 def _float(value: Any) -> float | None:

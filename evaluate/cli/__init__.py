@@ -23,6 +23,7 @@ from t2iqa.cli.common import (
     EXIT_USAGE,
     app,
     err_console,
+    store_app,
     suites_app,
 )
 from t2iqa.cli.votes_cmd import votes_app
@@ -40,6 +41,7 @@ suites_app.command("list")(store_cmds.suites_list)
 suites_app.command("show")(store_cmds.suites_show)
 suites_app.command("import")(store_cmds.suites_import)
 app.add_typer(votes_app, name="votes")
+store_app.command("copy")(store_cmds.store_copy)
 
 
 def main() -> None:

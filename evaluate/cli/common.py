@@ -33,9 +33,11 @@ app = typer.Typer(
 
 
 suites_app = typer.Typer(help="List, show and import prompt suites.", no_args_is_help=True)
+store_app = typer.Typer(help="Move runs between stores.", no_args_is_help=True)
 
 
 app.add_typer(suites_app, name="suites")
+app.add_typer(store_app, name="store")
 
 
 # Piped output (CI logs) gets room for the summary table instead of rich's 80 columns.
@@ -53,9 +55,24 @@ EXIT_INTERNAL = 70  # a bug in t2iqa, not in the input (sysexits EX_SOFTWARE)
 DEFAULT_STORE = "t2iqa-store"
 
 
+# A string, not a Path: a team store is a URL (postgresql://user@host/db), which a Path
+# would mangle ("//" -> "/").
 StoreOption = Annotated[
-    Path,
-    typer.Option("--store", envvar="T2IQA_STORE", help="Store folder (SQLite file + images)."),
+    str,
+    typer.Option(
+        "--store",
+        envvar="T2IQA_STORE",
+        help="Store: a folder (SQLite file + images) or a team store's postgresql://user@host/db.",
+    ),
+]
+ImagesAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--images-at",
+        envvar="T2IQA_IMAGES_AT",
+        help="Where a team store keeps images: a shared folder or an fsspec URL "
+        "(s3://bucket/prefix). Default: where the store's first writer put them.",
+    ),
 ]
 
 

@@ -58,7 +58,7 @@ def compare(
             "two, instead of gating the second against the first.",
         ),
     ] = False,
-    store: StoreOption = Path(DEFAULT_STORE),
+    store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Gate a candidate run against a baseline, or rank three or more runs.
 

@@ -12,6 +12,7 @@ from t2iqa.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    ImagesAtOption,
     RichReporter,
     StoreOption,
     console,
@@ -91,7 +92,15 @@ def run(
     run_id: Annotated[
         str | None, typer.Option(help="Name the run (default: derived from its config).")
     ] = None,
-    store: StoreOption = Path(DEFAULT_STORE),
+    store: StoreOption = DEFAULT_STORE,
+    images_at: ImagesAtOption = None,
+    engine: Annotated[
+        str, typer.Option(help="Where to make and score images: local (this process) or ray.")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="A running Ray cluster (HEAD:6379; default: a local one here)."),
+    ] = None,
 ) -> None:
     """Generate (or import) a suite's images, score them, store everything, print a summary."""
     from t2iqa import api
@@ -119,7 +128,8 @@ def run(
             set_metrics=tuple(set_metric or ()),
             set_options=parse_check_options(set_option or []), settings=settings,
             images=images, manifest=manifest, limit=limit, run_id=run_id, scorers=scorers,
-            allow_outside_paths=allow_outside_paths,
+            allow_outside_paths=allow_outside_paths, images_at=images_at, engine=engine,
+            ray_address=ray_address,
             reporter=RichReporter(),
         )  # fmt: skip
     except RunInterrupted as stop:
@@ -128,7 +138,7 @@ def run(
             "finished images; run the same command again to resume."
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    with api.open_store(store) as st:
+    with api.open_store(store, images_at=images_at) as st:
         print_summary(console, st, result.outcome)
         failed = bool(result.outcome.failures or error_rows(st, result.run_id))
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)

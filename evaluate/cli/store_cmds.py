@@ -1,4 +1,5 @@
-"""Commands over a store and the suites: ``dashboard``, ``runs``, ``export``, ``suites``."""
+"""Commands over a store and the suites: ``dashboard``, ``runs``, ``export``, ``store copy``,
+``suites``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from t2iqa.cli.common import (
     DEFAULT_STORE,
+    ImagesAtOption,
     StoreOption,
     console,
     err_console,
@@ -21,7 +23,7 @@ from t2iqa.cli.common import (
 
 
 def dashboard(
-    store: StoreOption = Path(DEFAULT_STORE),
+    store: StoreOption = DEFAULT_STORE,
     host: Annotated[
         str, typer.Option(help="Address to serve on; 0.0.0.0 exposes it to your network.")
     ] = "127.0.0.1",
@@ -32,12 +34,15 @@ def dashboard(
 
     if not 0 < port < 65536:
         fail(f"--port {port}: use a port between 1 and 65535")
-    if not (store / "t2iqa.sqlite").is_file():
+    from t2iqa.store.location import is_store_url
+
+    if not is_store_url(store) and not (Path(store) / "t2iqa.sqlite").is_file():
         err_console.print(
             f"[yellow]note:[/] no store at {store} yet; the dashboard will say so until a "
             f"`t2iqa run --store {store}` creates one"
         )
-    env = {**os.environ, "T2IQA_STORE": str(store.expanduser().resolve())}
+    where = store if is_store_url(store) else str(Path(store).expanduser().resolve())
+    env = {**os.environ, "T2IQA_STORE": where}
     console.print(f"t2iqa dashboard on http://{host}:{port}  (store {store}, read-only)")
     sys.stdout.flush()
     command = streamlit_command(APP_PATH, host, port)
@@ -45,7 +50,7 @@ def dashboard(
     os.execve(command[0], command, env)
 
 
-def runs(store: StoreOption = Path(DEFAULT_STORE)) -> None:
+def runs(store: StoreOption = DEFAULT_STORE) -> None:
     """List the runs in a store."""
     from t2iqa.store.db import Store
 
@@ -73,7 +78,7 @@ def export(
         Path | None,
         typer.Option(help="Output file (default RUN.csv / RUN.parquet / RUN.results.jsonl)."),
     ] = None,
-    store: StoreOption = Path(DEFAULT_STORE),
+    store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Export one row per (image, check) of a run, or GenEval's results.jsonl."""
     from t2iqa.store.export import FORMATS, export_run
@@ -83,6 +88,30 @@ def export(
         fail(f"--format {format!r}: use {', '.join(others)} or {last}")
     path, note = export_run(store, run_id, format, out)
     console.print(f"wrote {path}" + (f" ({note})" if note else ""))
+
+
+def store_copy(
+    source: Annotated[str, typer.Argument(help="Store to copy from: a folder or a URL.")],
+    destination: Annotated[str, typer.Argument(help="Store to copy into: a folder or a URL.")],
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="A run to copy (repeat; default: all).")
+    ] = None,
+    images_at: ImagesAtOption = None,
+) -> None:
+    """Copy runs (images, results, set metrics, votes) between a local and a team store.
+    Repeating a copy adds only what is new."""
+    from t2iqa.store.copy import Copied, copy_runs
+    from t2iqa.store.db import Store
+
+    def said(done: Copied) -> None:
+        console.print(
+            f"{done.run_id}: {done.images} images ({done.files} files new), "
+            f"{done.results} check results"
+        )
+
+    with Store(source, read_only=True) as src, Store(destination, images_at=images_at) as dst:
+        copied, votes = copy_runs(src, dst, run or (), said)
+        console.print(f"copied {len(copied)} runs and {votes} new votes into {dst.label}")
 
 
 def suites_list() -> None:

@@ -19,7 +19,7 @@ def votes_export(
     out: Annotated[Path, typer.Option(help="A .csv or .parquet file to write.")] = Path(
         "votes.csv"
     ),
-    store: StoreOption = Path(DEFAULT_STORE),
+    store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Write the votes between the runs (every column the store keeps)."""
     from t2iqa.arena.transfer import export_votes
@@ -39,14 +39,15 @@ def votes_import(
             "winner (a, b, tie, both_bad), optional rater."
         ),
     ],
-    store: StoreOption = Path(DEFAULT_STORE),
+    store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Add votes collected elsewhere; bad rows are listed, the good ones kept (exit 1 if any
     row was bad)."""
     from t2iqa.arena.transfer import import_votes
     from t2iqa.store.db import Store
+    from t2iqa.store.location import is_store_url
 
-    if not (store.expanduser() / "t2iqa.sqlite").is_file():
+    if not is_store_url(store) and not (Path(store).expanduser() / "t2iqa.sqlite").is_file():
         fail(f"no t2iqa store at {store}; votes belong to the runs of a store (--store)")
     with Store(store) as st:
         new, known, problems = import_votes(st, file)
@@ -61,7 +62,7 @@ def votes_import(
 @votes_app.command("ratings")
 def votes_ratings(
     runs: Annotated[list[str], typer.Argument(help="Two or more runs.")],
-    store: StoreOption = Path(DEFAULT_STORE),
+    store: StoreOption = DEFAULT_STORE,
 ) -> None:
     """Ratings from the votes between the runs, with rater agreement and how far each check
     agrees with people."""

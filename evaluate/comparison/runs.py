@@ -12,6 +12,8 @@ from typing import Any
 from t2iqa.core.errors import T2IQAError
 from t2iqa.core.results import ERROR, SetResult
 from t2iqa.store.db import DB_NAME, ResultRow, RunRecord, Store
+from t2iqa.store.files import ImageFiles
+from t2iqa.store.location import StoreLocation, is_store_url, parse_store
 
 ALL = "all"  # the category that pools every prompt
 
@@ -21,27 +23,35 @@ class RunData:
     """Everything a comparison reads about one run, loaded once from its store."""
 
     label: str
-    store_root: Path
+    location: StoreLocation
+    files: ImageFiles
     run: RunRecord
     rows: list[ResultRow]
     checks: dict[str, dict[str, Any]]
     set_results: dict[str, SetResult]
 
-    def image_path(self, row: ResultRow) -> Path:
-        return self.store_root / row.file
+    def image_path(self, row: ResultRow) -> str:
+        """The image file of a row: a local path, or a team store's fsspec URL."""
+        return self.files.url(row.file)
 
 
-def parse_run_reference(spec: str, default_store: Path) -> tuple[Path, str | None]:
-    """``RUN_ID`` (in the default store), ``STORE_DIR`` (its only run) or ``STORE_DIR:RUN_ID``."""
+def parse_run_reference(spec: str, default_store: str | Path) -> tuple[StoreLocation, str | None]:
+    """``RUN_ID`` (in the default store), ``STORE`` (its only run) or ``STORE:RUN_ID``, where
+    STORE is a folder or a ``postgresql://user@host:port/db`` URL."""
+    if is_store_url(spec):
+        scheme, _, rest = spec.partition("://")
+        netloc, slash, path = rest.partition("/")  # a port's colon is in the netloc
+        database, sep, run = path.partition(":")
+        return parse_store(f"{scheme}://{netloc}{slash}{database}"), (run if sep else None)
     if (Path(spec) / DB_NAME).is_file():
-        return Path(spec), None
+        return parse_store(spec), None
     store_part, sep, run_part = spec.rpartition(":")
     if sep and store_part and (Path(store_part) / DB_NAME).is_file():
-        return Path(store_part), run_part
-    return default_store, spec
+        return parse_store(store_part), run_part
+    return parse_store(default_store), spec
 
 
-def load_run(spec: str, default_store: Path) -> RunData:
+def load_run(spec: str, default_store: str | Path) -> RunData:
     store_root, run_id = parse_run_reference(spec, default_store)
     with Store(store_root, read_only=True) as store:
         if run_id is None:
@@ -68,7 +78,7 @@ def run_data(store: Store, run_id: str, with_rows: bool = True) -> RunData:
     run = store.get_run(run_id)
     sets = {r.metric: r for r in store.set_results(run_id)}
     rows = store.result_rows(run_id) if with_rows else []
-    return RunData(run_id, store.root, run, rows, store.run_checks(run_id), sets)
+    return RunData(run_id, store.location, store.files, run, rows, store.run_checks(run_id), sets)
 
 
 RUN_STATES = {
@@ -94,12 +104,12 @@ def completeness_warnings(runs: Sequence[RunData]) -> list[str]:
     return out
 
 
-def load_runs(specs: Sequence[str], default_store: Path) -> list[RunData]:
+def load_runs(specs: Sequence[str], default_store: str | Path) -> list[RunData]:
     runs = [load_run(s, default_store) for s in specs]
     labels = [r.label for r in runs]
     for r in runs:  # the same run id in two stores: say which store
         if labels.count(r.label) > 1:
-            r.label = f"{r.store_root.name}:{r.label}"
+            r.label = f"{Path(r.location.label).name}:{r.label}"
     if len({r.label for r in runs}) < len(runs):
         raise T2IQAError(f"the same run is named twice: {', '.join(specs)}")
     return runs

@@ -99,8 +99,12 @@ def decode_image(data: bytes, name: str = "image") -> LoadedImage:
     return LoadedImage(rgb, digest, img.mode, note)
 
 
-def read_image_file(path: Path) -> LoadedImage:
-    """Read and decode one file; every failure is an ImageInputError naming the file."""
+def read_image_file(path: Path | str) -> LoadedImage:
+    """Read and decode one file (a path, or an fsspec URL such as a team store's
+    ``s3://...``); every failure is an ImageInputError naming the file."""
+    if "://" in str(path):
+        return _read_url(str(path))
+    path = Path(path)
     if not path.exists():
         raise ImageInputError(f"{path}: no such file")
     if path.is_dir():
@@ -115,6 +119,21 @@ def read_image_file(path: Path) -> LoadedImage:
     except OSError as exc:
         raise ImageInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return decode_image(data, str(path))
+
+
+def _read_url(url: str) -> LoadedImage:
+    import fsspec
+
+    try:
+        with fsspec.open(url, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ImageInputError(f"{url}: no such file") from None
+    except (OSError, ValueError, ImportError) as exc:
+        raise ImageInputError(f"{url}: cannot read ({exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageInputError(f"{url}: above the {MAX_FILE_BYTES // 2**20} MiB limit")
+    return decode_image(data, url)
 
 
 def images_in(folder: Path) -> list[Path]:

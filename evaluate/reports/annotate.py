@@ -168,7 +168,7 @@ def result_from_row(row: StoredResult | Mapping[str, Any]) -> CheckResult:
 
 
 def read_with_reasons(
-    path: Path, results: Sequence[CheckResult], side: int | None
+    path: Path | str, results: Sequence[CheckResult], side: int | None
 ) -> Image.Image | str:
     """The image file with the results' overlays drawn, its long side ``side`` pixels (None:
     full size with the verdict panel), or a sentence saying why it cannot be shown."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from t2iqa.comparison.geneval import CHECK, GenEvalScores
@@ -50,7 +49,7 @@ def bundled_metadata() -> dict[str, dict[str, Any]]:
 
 
 def results_records(
-    rows: Iterable[ResultRow], store_root: Path, suite_name: str
+    rows: Iterable[ResultRow], image_url: Callable[[str], str], suite_name: str
 ) -> tuple[list[dict[str, Any]], int]:
     """GenEval's ``results.jsonl`` records (one per judged image) and how many images were
     left out unjudged. A run of the bundled ``geneval`` suite carries GenEval's own metadata
@@ -72,7 +71,7 @@ def results_records(
         for d in details.get("detections", []):
             boxes.setdefault(d["label"], []).append([*d["box"], d["score"]])
         out.append({
-            "filename": str(store_root / row.file), "tag": row.category, "prompt": row.prompt,
+            "filename": image_url(row.file), "tag": row.category, "prompt": row.prompt,
             "correct": bool(row.passed), "reason": details.get("geneval_reason", row.reason),
             "metadata": json.dumps(metadata), "details": json.dumps(boxes),
         })  # fmt: skip

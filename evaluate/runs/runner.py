@@ -34,6 +34,7 @@ from t2iqa.generation.base import (
 )
 from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
 from t2iqa.runs import provenance
+from t2iqa.runs.engines import Engine, generate_on_ray
 from t2iqa.runs.overlap import LaneWriter
 from t2iqa.store.claims import Claims, claimed_batches
 from t2iqa.store.db import ImageRecord, Store
@@ -164,7 +165,7 @@ class Reporter:
 def load_image(store: Store, file: str) -> Image.Image:
     """A stored image's pixels, through the one decoder every path uses (``t2iqa check``
     too): EXIF rotation, alpha on white and 16-bit scaling are applied alike."""
-    return read_image_file(store.root / file).image
+    return read_image_file(store.files.url(file)).image
 
 
 def check_flags(generation: dict[str, Any]) -> dict[str, Any]:
@@ -211,8 +212,11 @@ def execute_run(
     reporter: Reporter | None = None,
     run_id: str | None = None,
     source: ImageSource | None = None,
+    engine: Engine | None = None,
 ) -> RunOutcome:
-    """Run (or resume) ``config`` into ``store``. Input errors raise T2IQAError before any work."""
+    """Run (or resume) ``config`` into ``store``. Input errors raise T2IQAError before any work.
+    ``engine`` picks where images are made and scored: here (default) or on a Ray cluster."""
+    engine = engine or Engine()
     reporter = reporter or Reporter()
     suite = load_suite(config.suite).limited(config.limit)
     # Bound before their config hashes are recorded with the run.
@@ -224,8 +228,9 @@ def execute_run(
     requests = source.plan(suite, config.seeds)
     run_id = checked_run_id(run_id) if run_id is not None else default_run_id(config, suite)
     done = store.done_keys(run_id)
-    if any(r.key not in done for r in requests):
+    if any(r.key not in done for r in requests) and engine.name == "local":
         # Load the model before writing anything: a bad model id leaves no half-made run.
+        # (On Ray the actors load it; a bad id fails the first batch, before any write.)
         source.prepare()
     prov = provenance.collect(config.settings.device)
     with contextlib.suppress(StoreError):  # a new run has no record yet
@@ -235,6 +240,7 @@ def execute_run(
                             **prov["hardware"]}  # fmt: skip
     prov["process"] = this_process()  # who works on the run: readers tell a dead one
     prov["source"] = source.describe()
+    prov["engine"] = engine.describe()
     prov["checks"] = {c.name: {"version": c.version, "config": c.config_dict()} for c in checks}
     resumed = store.create_or_resume_run(
         run_id=run_id,
@@ -253,15 +259,21 @@ def execute_run(
     if checks and _overlaps(config.settings.overlap, source):
         lane = LaneWriter(store, checks, CHECK_CHUNK)
     try:
-        _generate_missing(config, store, source, requests, run_id, reporter, outcome, lane)
-        if lane is not None:
-            outcome.scored += lane.close()
-        _score_run(store, checks, run_id, source.expected_size(), reporter, outcome,
-                   lane.written if lane else 0)  # fmt: skip
+        if engine.name == "ray":
+            beside = generate_on_ray(config, store, source, checks, requests, run_id, reporter,
+                                     outcome, engine, prov, CHECK_CHUNK)  # fmt: skip
+        else:
+            _generate_missing(config, store, source, requests, run_id, reporter, outcome, lane)
+            if lane is not None:
+                outcome.scored += lane.close()
+            beside = lane.written if lane else 0
+        _score_run(store, checks, run_id, source.expected_size(), reporter, outcome, beside)
         _compute_set_metrics(store, set_metrics, run_id, reporter, outcome)
-        # Refresh provenance now that the pipeline is loaded (class names, revision, GPU).
-        prov["source"] = source.describe()
-        if outcome.generated or outcome.scored:
+        # Refresh provenance now that the pipeline is loaded (class names, revision, GPU); on
+        # Ray the actors loaded it and said so (_generate_on_ray).
+        if engine.name == "local":
+            prov["source"] = source.describe()
+        if (outcome.generated or outcome.scored) and engine.name == "local":
             prov["hardware"] = {**prov["hardware"], **provenance.hardware(config.settings.device)}
         store.set_run_provenance(run_id, prov)
     except KeyboardInterrupt:

@@ -151,4 +151,4 @@ def print_summary(console: Console, store: Store, outcome: Any) -> None:
     for row in [r for r in rows if r.verdict == ERROR][:10]:
         where = f"{row.prompt_id} seed {row.seed} {row.check}"
         console.print(f"[red]check error:[/] {where}: {row.reason}")
-    console.print(f"store: {store.root}   export: t2iqa export {run.run_id} --store {store.root}")
+    console.print(f"store: {store.label}   export: t2iqa export {run.run_id} --store {store.label}")

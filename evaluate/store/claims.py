@@ -11,25 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy import Connection, delete, select, text
+from sqlalchemy.exc import DBAPIError
+
+from t2iqa.store import schema
 from t2iqa.store.db import Store
 from t2iqa.store.owners import process_alive, this_process
 
-CLAIMS_TABLE = """
-CREATE TABLE IF NOT EXISTS claims (
-    run_id TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    item TEXT NOT NULL,
-    owner_json TEXT NOT NULL,
-    claimed_at REAL NOT NULL,
-    PRIMARY KEY (run_id, stage, item)
-)
-"""
 T = TypeVar("T")
 CLAIM_TTL_S = 3600.0  # a batch takes seconds to minutes; an hour-old claim is abandoned
 
@@ -44,43 +37,54 @@ class Claims:
 
     def __post_init__(self) -> None:
         self.owner = json.dumps(this_process(), sort_keys=True)
-        with self.store.conn:
-            self.store.conn.execute(CLAIMS_TABLE)
+        with self.store.transaction() as conn:  # stores made before claims were tables
+            schema.claims.create(conn, checkfirst=True)
+
+    @staticmethod
+    def _lock(conn: Connection) -> None:
+        """One claimer at a time across processes: SQLite's transactions here begin
+        IMMEDIATE (the write lock); PostgreSQL locks the table against other claimers."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("LOCK TABLE claims IN SHARE ROW EXCLUSIVE MODE"))
+
+    def _mine(self) -> Any:
+        c = schema.claims
+        return (c.c.run_id == self.run_id) & (c.c.stage == self.stage)
 
     def claim(self, items: Sequence[str], limit: int) -> list[str]:
         """Up to ``limit`` of ``items`` (in order) that no live process holds, now held by
         this one. Empty when every item is held by others."""
-        conn = self.store.conn
-        with conn:
-            conn.execute("BEGIN IMMEDIATE")  # one claimer at a time across processes
+        c = schema.claims
+        with self.store.transaction() as conn:
+            self._lock(conn)
             held: set[str] = set()
             stale: list[str] = []
             rows = conn.execute(
-                "SELECT item, owner_json, claimed_at FROM claims WHERE run_id=? AND stage=?",
-                (self.run_id, self.stage),
+                select(c.c.item, c.c.owner_json, c.c.claimed_at).where(self._mine())
             )
-            for item, owner_json, claimed_at in rows:
+            for item, owner_json, claimed_at in rows.all():
                 expired = time.time() - claimed_at > CLAIM_TTL_S
                 if expired or process_alive(json.loads(owner_json)) is False:
                     stale.append(item)
                 else:
                     held.add(item)
-            conn.executemany(
-                "DELETE FROM claims WHERE run_id=? AND stage=? AND item=?",
-                [(self.run_id, self.stage, item) for item in stale],
-            )
+            if stale:
+                conn.execute(delete(c).where(self._mine() & c.c.item.in_(stale)))
             mine = [item for item in items if item not in held][:limit]
-            conn.executemany(
-                "INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?)",
-                [(self.run_id, self.stage, item, self.owner, time.time()) for item in mine],
-            )
+            schema.upsert(conn, c, [
+                dict(run_id=self.run_id, stage=self.stage, item=item, owner_json=self.owner,
+                     claimed_at=time.time())
+                for item in mine
+            ])  # fmt: skip
         return mine
 
     def release(self, items: Sequence[str]) -> None:
-        with self.store.conn:
-            self.store.conn.executemany(
-                "DELETE FROM claims WHERE run_id=? AND stage=? AND item=? AND owner_json=?",
-                [(self.run_id, self.stage, item, self.owner) for item in items],
+        c = schema.claims
+        with self.store.transaction() as conn:
+            conn.execute(
+                delete(c).where(
+                    self._mine() & c.c.item.in_(list(items)) & (c.c.owner_json == self.owner)
+                )
             )
 
 
@@ -115,7 +119,7 @@ def claimed_batches(
             # The run is stopping (a full disk, Ctrl-C, the consumer gone): releasing may fail
             # for the same reason, and must not bury the real error under its own traceback.
             # A claim left behind lapses with this process (owners are checked for life).
-            with contextlib.suppress(sqlite3.Error, OSError):
+            with contextlib.suppress(DBAPIError, OSError):
                 claims.release(list(mine))
             raise
         claims.release(list(mine))

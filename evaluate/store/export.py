@@ -23,7 +23,7 @@ def run_frame(store: Store, run_id: str) -> pd.DataFrame:
     rows = [r.record() for r in store.iter_result_rows(run_id)]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["details"] = frame["details"].map(lambda d: json.dumps(d, ensure_ascii=False))
-    frame["file"] = frame["file"].map(lambda f: str(store.root / f))
+    frame["file"] = frame["file"].map(store.files.url)
     frame["passed"] = frame["passed"].astype("boolean")
     return frame
 
@@ -32,7 +32,7 @@ FORMATS = {"csv": ".csv", "parquet": ".parquet", "geneval": ".results.jsonl"}
 
 
 def export_run(
-    store_path: Path, run_id: str, fmt: str, out: Path | None = None
+    store_path: str | Path, run_id: str, fmt: str, out: Path | None = None
 ) -> tuple[Path, str]:
     """Write the export; returns where, and a note for the user ("" when none)."""
     # A run id from an older or foreign store may hold any character: the default file name
@@ -65,7 +65,7 @@ def geneval_records(store: Store, run_id: str) -> tuple[list[dict[str, object]],
     from t2iqa.reports.geneval import results_records
 
     records, skipped = results_records(
-        store.iter_result_rows(run_id), store.root, store.get_run(run_id).suite_name
+        store.iter_result_rows(run_id), store.files.url, store.get_run(run_id).suite_name
     )
     if not records and not skipped:
         raise T2IQAError(

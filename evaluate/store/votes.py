@@ -1,41 +1,24 @@
 """People's votes between two images of the same prompt and seed, kept in the store.
 
 A vote's id is made when its pair is shown (or from an imported row's content), and written
-with ``INSERT OR IGNORE``: a double click, a repeated request after a refresh or a second
-import of the same file stores it once. Writes are single short transactions on the WAL
-database, so raters vote while runs write.
+with an insert that ignores a stored id: a double click, a repeated request after a refresh or
+a second import of the same file stores it once. Writes are single short transactions, so
+raters vote while runs write.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from t2iqa.core.errors import StoreError
+from t2iqa.store import schema
 
 if TYPE_CHECKING:
     from t2iqa.store.db import Store
-
-VOTES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS votes (
-    vote_id TEXT PRIMARY KEY,
-    prompt_id TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    run_left TEXT NOT NULL,
-    run_right TEXT NOT NULL,
-    image_left TEXT NOT NULL,
-    image_right TEXT NOT NULL,
-    winner TEXT NOT NULL,
-    rater TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    seconds REAL,
-    created_at TEXT NOT NULL,
-    source TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS votes_by_runs ON votes (run_left, run_right);
-"""
 
 WINNERS = ("left", "right", "tie", "both_bad")
 # What a shown pair was: a pair to learn from, an attention check repeating a pair the rater
@@ -81,35 +64,30 @@ COLUMNS = tuple(f.name for f in fields(Vote))
 
 def has_votes(store: Store) -> bool:
     """Whether the store has a votes table (an old store opened read-only has none)."""
-    row = store.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='votes'"
-    ).fetchone()
-    return row is not None
+    with store.engine.connect() as conn:
+        return schema.has_table(conn, "votes")
 
 
 def add_votes(store: Store, votes: Sequence[Vote]) -> int:
     """Store votes in one transaction; returns how many were new (a vote id already stored
     is the same vote sent again)."""
     if store.read_only:
-        raise StoreError(f"the store at {store.root} is open read-only; votes cannot be saved")
-    before = store.conn.total_changes
-    with store.conn:
-        store.conn.executemany(
-            f"INSERT OR IGNORE INTO votes VALUES ({','.join('?' * len(COLUMNS))})",
-            [astuple(v) for v in votes],
-        )
-    return store.conn.total_changes - before
+        raise StoreError(f"the store at {store.label} is open read-only; votes cannot be saved")
+    unique = list({v.vote_id: v for v in votes}.values())
+    with store.transaction() as conn:
+        known = schema.existing_keys(conn, schema.votes, "vote_id", [v.vote_id for v in unique])
+        schema.upsert(conn, schema.votes, [asdict(v) for v in unique], replace=False)
+    return sum(v.vote_id not in known for v in unique)
 
 
 def read_votes(store: Store, runs: Sequence[str] | None = None) -> list[Vote]:
-    """Every vote, or those between two of ``runs``, oldest first."""
+    """Every vote, or those between two of ``runs``, oldest first (ties in stored order)."""
     if not has_votes(store):
         return []
-    try:
-        rows = store.conn.execute(f"SELECT {','.join(COLUMNS)} FROM votes ORDER BY created_at, "
-                                  "rowid").fetchall()  # fmt: skip
-    except sqlite3.OperationalError as exc:  # pragma: no cover - a damaged file
-        raise StoreError(f"cannot read votes from {store.root}: {exc}") from None
+    v = schema.votes
+    columns = [v.c[name] for name in COLUMNS]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(*columns).order_by(v.c.created_at, v.c.vote_id)).all()
     out = [Vote(*tuple(r)) for r in rows]
     if runs is None:
         return out

@@ -5,7 +5,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
+from t2iqa.core.errors import StoreError
 from t2iqa.dashboard import data
 from t2iqa.reports.annotate import read_with_reasons, result_from_row
 from t2iqa.store.db import Store
@@ -106,11 +108,9 @@ def test_store_token_changes_on_write(dashboard_store: Path) -> None:
 def test_reading_never_waits_for_a_run_that_is_writing(dashboard_store: Path) -> None:
     import time
 
-    from t2iqa.store.db import Store
-
-    writer = Store(dashboard_store)  # what `t2iqa run` holds open
-    writer.conn.execute("BEGIN IMMEDIATE")  # a write transaction in progress
-    writer.conn.execute("UPDATE runs SET status='running' WHERE run_id='model-b'")
+    writer = sqlite3.connect(dashboard_store / "t2iqa.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a write transaction in progress (`t2iqa run`)
+    writer.execute("UPDATE runs SET status='running' WHERE run_id='model-b'")
     try:
         start = time.perf_counter()
         runs = data.runs_frame(dashboard_store)
@@ -119,7 +119,7 @@ def test_reading_never_waits_for_a_run_that_is_writing(dashboard_store: Path) ->
         assert set(runs["status"]) == {"complete"}  # the uncommitted write is not seen
         assert len(frame) == core_images() * 5
     finally:
-        writer.conn.commit()
+        writer.execute("COMMIT")
         writer.close()
     assert "running" in set(data.runs_frame(dashboard_store)["status"])
 
@@ -128,6 +128,8 @@ def test_the_dashboard_cannot_write(dashboard_store: Path) -> None:
     from t2iqa.store.db import Store
 
     store = Store(dashboard_store, read_only=True)
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        store.conn.execute("DELETE FROM runs")
+    with pytest.raises(StoreError, match="read-only"):
+        store.set_run_status("model-a", "x")
+    with store.engine.connect() as conn, pytest.raises(DBAPIError, match="readonly"):
+        conn.exec_driver_sql("DELETE FROM runs")
     store.close()

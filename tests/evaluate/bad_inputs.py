@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from t2iqa.benchmarks.services import free_port
+
 Builder = Callable[[Path], list[str]]
 
 
@@ -170,6 +172,14 @@ def check_args(*extra: str) -> Builder:
 
 
 # ------------------------------------------------------------------------------ stores
+
+
+def copy_into(destination: str) -> Builder:
+    def build(d: Path) -> list[str]:
+        healthy_store(d / "s")
+        return ["store", "copy", str(d / "s"), destination]
+
+    return build
 
 
 def store_with(make: Callable[[Path], None], *command: str) -> Builder:
@@ -379,6 +389,10 @@ CASES = [
     Case("damaged database", store_with(damaged_db, "export", "base"), 2, "is damaged"),
     Case("export of an unknown run", store_with(healthy_store, "export", "nope"), 2, "no run 'nope'"),
     Case("export to a bad format", store_with(lambda r: None, "export", "x", "--format", "xls"), 2, "use csv, parquet or geneval"),
+    Case("store URL of another database", lambda d: ["runs", "--store", "mysql://me@db/t2iqa"], 2, "a folder or a postgresql://"),
+    Case("store URL without a database", lambda d: ["runs", "--store", "postgresql://me@127.0.0.1"], 2, "names no database"),
+    Case("team store that does not answer", lambda d: ["runs", "--store", f"postgresql://me@127.0.0.1:{free_port()}/t2iqa"], 2, "is PostgreSQL running"),
+    Case("store copy into a bad URL", copy_into("sqlite:///x"), 2, "a folder or a postgresql://"),
     # import manifests (run --images)
     Case("manifest path with ..", import_manifest(['{"file": "../outside.png", "prompt_id": "{pid}"}']), 2, "is outside"),
     Case("manifest absolute path", import_manifest(['{"file": "{d}/outside.png", "prompt_id": "{pid}"}']), 2, "is outside"),

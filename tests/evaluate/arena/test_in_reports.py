@@ -4,6 +4,7 @@ far each check agrees with them; without votes, nothing changes."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -57,9 +58,8 @@ def test_votes_ratings_command_and_no_votes(voted: Path, tmp_path: Path, capsys:
     assert info.value.code == 0 and RATINGS_TITLE in out and "Krippendorff" in out
     bare = tmp_path / "bare"
     shutil.copytree(voted, bare)
-    with Store(bare) as st:
-        st.conn.execute("DELETE FROM votes")
-        st.conn.commit()
+    with sqlite3.connect(bare / "t2iqa.sqlite") as conn:
+        conn.execute("DELETE FROM votes")
     assert api.compare("model-a", "model-b", store=bare).people is None
     monkeypatch.setattr(sys, "argv", ["t2iqa", "votes", "ratings", "model-a", "model-b",
                                       "--store", str(bare)])  # fmt: skip

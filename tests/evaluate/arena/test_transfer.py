@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -82,9 +83,9 @@ def test_export_round_trips_through_import(store: Path, tmp_path: Path) -> None:
             export_votes(st, [], tmp_path / "votes.txt")
     other = tmp_path / "other"
     shutil.copytree(store, other)
+    with sqlite3.connect(other / "t2iqa.sqlite") as conn:
+        conn.execute("DELETE FROM votes")
     with Store(other) as st:
-        st.conn.execute("DELETE FROM votes")
-        st.conn.commit()
         assert import_votes(st, tmp_path / "votes.csv")[:2] == (3, 0)
 
 

@@ -166,10 +166,8 @@ def test_a_run_killed_mid_way_resumes_without_regenerating_or_duplicating(tmp_pa
     proc.wait()
     assert 5 <= len(kept) < 40, "the run should be stopped mid-way"
     with Store(store_dir) as store:
-        before = {
-            (p, s): h
-            for p, s, h in store.conn.execute("SELECT prompt_id, seed, image_hash FROM images")
-        }
+        (killed,) = store.list_runs()
+        before = {(r.prompt_id, r.seed): r.image_hash for r in store.images(killed.run_id)}
         outcome = execute_run(
             RunConfig(suite="core", limit=40, settings=FAST, checks=("image_sanity",)), store
         )

@@ -22,4 +22,5 @@ def test_a_schema_1_store_is_migrated_when_opened_for_writing(tmp_path: Path) ->
         assert not has_votes(st) and read_votes(st) == []
     with Store(root) as st:
         assert has_votes(st)
-        assert st.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert st.engine.connect().exec_driver_sql("PRAGMA user_version").scalar() == 3
+        assert SCHEMA_VERSION == 3
