@@ -48,7 +48,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # The main job: the smoke suite on the embedded generator with the embedded (tiny, random)
-# scorer models, every check plus FID/KID/CMMD against the QA sample images as the reference:
+# scorer models, every check plus FID/KID/CMMD/FD-DINOv2 against the QA sample images as the reference:
 # a plumbing check of the whole path, at 30 and at 10 denoising steps, and the CI gate's
 # comparison of the two (a report in demo-store/compare.html; exit 1 would mean a regression,
 # which the demo shows rather than fails on). Then pre-publication QA on those samples (signs
@@ -59,8 +59,9 @@ $(STAMP): pyproject.toml constraints.txt
 # every other word; `t2iqa compare` must exit 1 on them (the demo fails if it does not).
 DEMO_RUN := HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --seeds 2 \
 	  --scorers embedded --set-metric fid --set-metric kid --set-metric cmmd \
-	  --set-option fid.reference=$(DEMO_QA) --set-option kid.reference=$(DEMO_QA) \
-	  --set-option cmmd.reference=$(DEMO_QA) --store $(DEMO_STORE)
+	  --set-metric fd_dinov2 --set-option fid.reference=$(DEMO_QA) \
+	  --set-option kid.reference=$(DEMO_QA) --set-option cmmd.reference=$(DEMO_QA) \
+	  --set-option fd_dinov2.reference=$(DEMO_QA) --store $(DEMO_STORE)
 
 demo: setup
 	$(BIN)/python -m t2iqa.benchmarks.qa_samples $(DEMO_QA)

@@ -29,6 +29,7 @@ SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
     "fid": "t2iqa.checks.distribution:FrechetInceptionDistanceMetric",
     "kid": "t2iqa.checks.distribution:KernelInceptionDistanceMetric",
     "cmmd": "t2iqa.checks.distribution:ClipMaximumMeanDiscrepancy",
+    "fd_dinov2": "t2iqa.checks.fd_dinov2:FrechetDinoDistanceMetric",
 })  # fmt: skip
 
 

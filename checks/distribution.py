@@ -160,13 +160,18 @@ def load_inception(weights: str | None) -> torch.nn.Module:
 class FeatureSpec:
     """What decides the features: cached reference statistics are keyed by it."""
 
-    extractor: str  # "inception" or "embedded"
+    extractor: str  # "inception", "dinov2" or "embedded"
     resize_mode: str
     resolution: int
-    weights: str | None = None
+    weights: str | None = None  # Inception's weights file; DINOv2's model (hub id or folder)
 
     def key(self) -> str:
-        return f"{self.extractor}-{self.resize_mode}-{self.resolution}"
+        base = f"{self.extractor}-{self.resize_mode}-{self.resolution}"
+        if self.extractor != "dinov2":
+            return base
+        # ViT-L and ViT-B (or a fine-tune) see different spaces: their statistics differ.
+        model = hashlib.sha256(str(self.weights).encode()).hexdigest()[:12]
+        return f"{base}-{model}"
 
 
 class FeatureExtractor:
@@ -176,6 +181,10 @@ class FeatureExtractor:
             self.net: torch.nn.Module = EmbeddedFeatures().eval()
         elif spec.extractor == "inception":
             self.net = load_inception(spec.weights)
+        elif spec.extractor == "dinov2":
+            from t2iqa.checks.backbones import load_dinov2
+
+            self.net = load_dinov2(spec.weights)
         else:
             raise Unavailable(f"unknown feature extractor {spec.extractor!r}")
 
@@ -412,6 +421,7 @@ class _InceptionMetric(SetMetric):
 
 
 class FrechetInceptionDistanceMetric(_InceptionMetric):
+    label = "FID"  # how warnings name it
     name = "fid"
     version = "1"
     description = "Frechet Inception Distance to a reference set (lower is better)"
@@ -424,7 +434,7 @@ class FrechetInceptionDistanceMetric(_InceptionMetric):
         value = frechet_to_target(mu, sigma, target)
         ci = bootstrap_fid(self.spool, target, self.config.bootstrap)
         details = self.provenance(ref)
-        if warning := _small_n_warning("FID", self.spool.n, FID_MIN_RELIABLE):
+        if warning := _small_n_warning(self.label, self.spool.n, FID_MIN_RELIABLE):
             details["warning"] = warning
         return SetResult(self.name, value, self.spool.n, *(ci or (None, None)), details)
 
