@@ -362,8 +362,8 @@ def _small_n_warning(metric: str, n: int, reliable: int) -> str | None:
     )
 
 
-class _InceptionMetric(SetMetric):
-    """Shared feature handling of FID and KID."""
+class _FeatureMetric(SetMetric):
+    """Shared feature handling of the metrics on extracted features (FID, KID, FD-DINOv2, PRDC)."""
 
     packages = ("torchmetrics",)
     embedded_options = MappingProxyType({"feature_extractor": "embedded"})
@@ -420,7 +420,7 @@ class _InceptionMetric(SetMetric):
                 "resize_mode": spec.resize_mode, "resolution": spec.resolution}  # fmt: skip
 
 
-class FrechetInceptionDistanceMetric(_InceptionMetric):
+class FrechetInceptionDistanceMetric(_FeatureMetric):
     label = "FID"  # how warnings name it
     name = "fid"
     version = "1"
@@ -439,14 +439,14 @@ class FrechetInceptionDistanceMetric(_InceptionMetric):
         return SetResult(self.name, value, self.spool.n, *(ci or (None, None)), details)
 
 
-class KernelInceptionDistanceMetric(_InceptionMetric):
+class KernelInceptionDistanceMetric(_FeatureMetric):
     name = "kid"
     version = "1"
     description = "Kernel Inception Distance to a reference set (lower is better)"
     gate_tolerance = 0.002
 
     @dataclass(frozen=True)
-    class Config(_InceptionMetric.Config):
+    class Config(_FeatureMetric.Config):
         subsets: PositiveInt = 100
         subset_size: PositiveInt = 1000
 
