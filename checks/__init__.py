@@ -22,8 +22,11 @@ REGISTRY: LazyRegistry[Check] = LazyRegistry({
     "object_count": "t2iqa.checks.object_count:ObjectCountCheck",
     "composition": "t2iqa.checks.composition:CompositionCheck",
     "people_count": "t2iqa.checks.people_count:PeopleCountCheck",
+    "pick_score": "t2iqa.checks.pick_score:PickScoreCheck",
 })  # fmt: skip
-DEFAULT_CHECKS: tuple[str, ...] = tuple(REGISTRY)
+# Asked for by name only: a preference model is a 4 GB download a default run should not make.
+OPT_IN = ("pick_score",)
+DEFAULT_CHECKS: tuple[str, ...] = tuple(n for n in REGISTRY if n not in OPT_IN)
 # Set-level metrics (one value per run against a reference set), one line each.
 SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
     "fid": "t2iqa.checks.distribution:FrechetInceptionDistanceMetric",

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from t2iqa.checks import REGISTRY
+from t2iqa.checks import DEFAULT_CHECKS
 from t2iqa.cli import main
 from t2iqa.cli.common import parse_check_options, parse_seeds
 from t2iqa.core.errors import T2IQAError
@@ -56,7 +56,7 @@ def test_run_export_and_runs(
     )
     assert code == 0
     frame = pd.read_csv(target)
-    assert len(frame) == 2 * len(REGISTRY)  # 2 images x every check
+    assert len(frame) == 2 * len(DEFAULT_CHECKS)  # 2 images x every default check
     assert set(frame[frame["check"] == "image_sanity"]["verdict"]) == {"ok"}
     assert Path(frame["file"][0]).is_file()
     parquet = tmp_path / "r.parquet"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from t2iqa.checks import REGISTRY
+from t2iqa.checks import DEFAULT_CHECKS, REGISTRY
 from t2iqa.checks.image_sanity import ImageSanityCheck
 from t2iqa.cli import main
 from t2iqa.core.errors import ModelLoadError, T2IQAError
@@ -73,11 +73,11 @@ def test_a_rerun_with_nothing_to_do_loads_no_model_library(store_dir: Path) -> N
         assert "torch_threads" in run.provenance["hardware"]
 
 
-def test_default_run_scores_with_every_check(store_dir: Path) -> None:
+def test_default_run_scores_with_every_default_check(store_dir: Path) -> None:
     with Store(store_dir) as store:
         outcome = execute_run(config(checks=None, seeds=(0,), limit=None), store)
         rows = list(store.result_rows(outcome.run_id))
-    assert {r.check for r in rows} == set(REGISTRY)
+    assert {r.check for r in rows} == set(DEFAULT_CHECKS)
     by_check = {(r.prompt_id, r.check): r for r in rows}
     text_prompt = next(p for p, c in by_check if p.startswith("text"))
     # A text prompt is judged by ocr_text, the others by unexpected_text.

@@ -1,0 +1,152 @@
+"""PickScore (Kirstain et al., NeurIPS 2023, "Pick-a-Pic"): how much people would prefer an
+image for its prompt, from a CLIP ViT-H/14 fine-tuned on 500k+ human choices between two
+images of one prompt. The score is CLIP's logit scale times the cosine of the image and prompt
+embeddings (about 18-24 for real models); only differences between images of one prompt mean
+much. Its authors report 70.5% agreement with people's choices on Pick-a-Pic's test pairs.
+
+Every image is scored; there is a verdict only when ``min_score`` is set. Weights: the model
+``yuvalkirstain/PickScore_v1`` with the processor of ``laion/CLIP-ViT-H-14-laion2B-s32B-b79K``
+(hub ids or local folders), or ``embedded``: a tiny config-built CLIP with seeded random
+weights that runs the real code path and means nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.options import PositiveInt
+from t2iqa.core.errors import Unavailable
+from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
+
+PICKSCORE_MODEL = "yuvalkirstain/PickScore_v1"
+PICKSCORE_PROCESSOR = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
+EMBEDDED = "embedded"
+
+
+def build_embedded(folder: Path) -> Path:
+    """A tiny CLIP (width 32, 2 layers, 32-pixel images) and a real CLIP processor around it."""
+    from t2iqa.core.tiny_models import build_once, write_clip_tokenizer_files
+
+    def save(out: Path) -> None:
+        from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+        config = CLIPConfig(
+            text_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+                         "num_attention_heads": 2, "max_position_embeddings": 77},
+            vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+                           "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+            projection_dim=32,
+        )  # fmt: skip
+        CLIPModel(config).save_pretrained(out)
+        CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+                           ).save_pretrained(out)  # fmt: skip
+        write_clip_tokenizer_files(out)
+
+    return build_once(folder, save)
+
+
+@functools.cache
+def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, str]:
+    """(model, processor, device) loaded once per process; Unavailable saying how to get
+    the weights when they cannot be loaded."""
+    from t2iqa.core.devices import pick_device
+    from t2iqa.core.hub import prepare_hub
+    from t2iqa.core.paths import default_cache_dir
+    from t2iqa.core.tiny_models import quiet_model_libraries
+
+    if model == EMBEDDED:
+        model = processor = str(build_embedded(default_cache_dir() / "embedded-pickscore"))
+    dev = pick_device(device, "pick_score.device")
+    for source in (model, processor):
+        prepare_hub(source)
+    try:
+        from transformers import AutoProcessor, CLIPModel
+
+        with quiet_model_libraries():
+            net = CLIPModel.from_pretrained(model).to(dev).eval()
+            proc = AutoProcessor.from_pretrained(processor)
+    except Exception as exc:  # offline and not cached, unknown id, not a CLIP folder
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise Unavailable(
+            f"cannot load PickScore ({model}, processor {processor}): {first}. With no network, "
+            f"download both once elsewhere (huggingface-cli download {PICKSCORE_MODEL} "
+            f"--local-dir M; huggingface-cli download {PICKSCORE_PROCESSOR} --local-dir P) and "
+            "pass --check-option pick_score.model=M --check-option pick_score.processor=P"
+        ) from None
+    return net, proc, dev
+
+
+class PickScoreCheck(Check):
+    name = "pick_score"
+    version = "1"
+    description = "PickScore: predicted human preference for the image given its prompt"
+    packages = ("transformers",)
+    uses_accelerator = True
+    embedded_options = MappingProxyType({"model": EMBEDDED})
+    score_unit = "PickScore (logit scale x cosine)"
+    # A preference score: its mean over a run is what compare and the gate read. Seeds move
+    # it by about a tenth; 0.2 keeps the gate from firing on noise.
+    gate_measure = "score"
+    gate_tolerance = 0.2
+
+    @dataclass(frozen=True)
+    class Config:
+        model: str = PICKSCORE_MODEL  # hub id, local folder, or "embedded" (plumbing only)
+        processor: str = PICKSCORE_PROCESSOR  # the CLIP-H processor PickScore was trained with
+        device: str = "auto"
+        batch_size: PositiveInt = 16
+        min_score: float | None = None  # a verdict below this; None: score only
+
+    def check(self, item: ImageUnderTest) -> CheckResult:
+        return self.check_batch([item])[0]
+
+    def check_batch(self, items: Sequence[ImageUnderTest]) -> list[CheckResult]:
+        c = self.config
+        try:
+            net, proc, dev = load_pickscore(c.model, c.processor, c.device)
+        except Unavailable as exc:
+            return [self.result(UNAVAILABLE, None, None, str(exc)) for _ in items]
+        scores: list[float] = []
+        for start in range(0, len(items), c.batch_size):
+            scores += pick_scores(net, proc, dev, items[start : start + c.batch_size])
+        return [self.judge(s) for s in scores]
+
+    def judge(self, score: float) -> CheckResult:
+        details = {"pick_score": round(score, 4), "model": self.config.model}
+        threshold = self.config.min_score
+        if threshold is None:
+            return self.result("scored", None, score, f"PickScore {score:.2f}", **details)
+        passed = score >= threshold
+        verdict = OK if passed else "dispreferred"
+        reason = f"PickScore {score:.2f} {'>=' if passed else '<'} min_score {threshold:g}"
+        return self.result(verdict, passed, score, reason, **details)
+
+
+def pick_scores(net: Any, proc: Any, device: str, items: Sequence[ImageUnderTest]) -> list[float]:
+    """logit_scale * cos(image, prompt) for each item, as Pick-a-Pic's reference code."""
+    import torch
+
+    images = proc(images=[it.image for it in items], return_tensors="pt")
+    texts = proc(text=[it.spec.prompt for it in items], padding=True, truncation=True,
+                 max_length=77, return_tensors="pt")  # fmt: skip
+    with torch.no_grad():
+        image_emb = _embedding(
+            net.get_image_features(pixel_values=images["pixel_values"].to(device))
+        )
+        text_emb = _embedding(net.get_text_features(**{k: v.to(device) for k, v in texts.items()}))
+        image_emb = image_emb / image_emb.norm(dim=-1, keepdim=True)
+        text_emb = text_emb / text_emb.norm(dim=-1, keepdim=True)
+        scores = net.logit_scale.exp() * (image_emb * text_emb).sum(-1)
+    return [float(s) for s in scores.cpu()]
+
+
+def _embedding(out: Any) -> Any:
+    """The projected embedding: transformers 5 returns an output whose pooler_output holds it
+    (earlier versions the tensor itself)."""
+    return getattr(out, "pooler_output", out)
