@@ -15,13 +15,15 @@ cluster, results written to the store by this process as they arrive.
 
 Only this process touches the store, so its guarantees are the local engine's: resuming
 re-plans what is missing, a result already stored (the same image in another run) is counted
-as cached and not rewritten, a killed driver loses at most the batches in flight. Ray restarts
-a killed actor and retries its batch. This module is imported only with ``--engine ray``.
+as cached and not rewritten, a killed driver loses at most the batches in flight. Ray Data
+restarts a killed actor and retries its batch (its actor pools' default: ``max_restarts=-1``,
+``max_task_retries=-1``). This module is imported only with ``--engine ray``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,8 +43,6 @@ from t2iqa.generation.base import (
 )
 from t2iqa.store.db import Store
 
-# Ray restarts a killed actor and retries the batch it held, as often as it takes.
-RETRY = {"max_restarts": -1, "max_task_retries": -1}
 # Shares of a GPU Ray reserves per actor: a generation actor on every GPU, and the GPU scorers
 # (one actor; CLIP and a detector need well under a quarter of a GPU's memory) beside one of
 # them. Whole GPUs for generation would leave the scorers waiting for a GPU forever.
@@ -189,6 +189,9 @@ def connect(address: str | None) -> None:
         ) from None
     from ray.data import DataContext
 
+    # Ray Data logs each stage's progress every few seconds and notes on its own settings;
+    # t2iqa's bar says how far the run is, and errors still come through.
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     context = DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
@@ -205,6 +208,7 @@ def pipeline(
     """The dataset that yields generated, scored rows; and how many actors each stage has."""
     import ray
     import ray.data
+    from ray.data import ActorPoolStrategy
 
     gpus = int(ray.cluster_resources().get("GPU", 0))
     items = [{"spec_json": json.dumps(r.spec.to_dict(), ensure_ascii=False), "seed": r.seed}
@@ -214,8 +218,8 @@ def pipeline(
     ds = ds.map_batches(
         Generate, fn_constructor_kwargs={"source": source, "batch_size": batch_size,
                                          "threads": threads},
-        batch_size=batch_size, concurrency=actors["generate"], num_gpus=GENERATE_GPU if gpus else 0,
-        num_cpus=0 if gpus else 1, **RETRY, zero_copy_batch=True,
+        batch_size=batch_size, compute=ActorPoolStrategy(size=actors["generate"]),
+        num_gpus=GENERATE_GPU if gpus else 0, num_cpus=0 if gpus else 1, zero_copy_batch=True,
     )  # fmt: skip
     pools = {
         "score_gpu": [c for c in checks if gpus and c.uses_accelerator],
@@ -228,8 +232,8 @@ def pipeline(
         ds = ds.map_batches(
             Score, fn_constructor_kwargs={"checks": members, "stage": stage,
                                           "expected": source.expected_size(), "threads": threads},
-            batch_size=chunk, concurrency=1, num_gpus=SCORE_GPU if stage == "score_gpu" else 0,
-            num_cpus=1, **RETRY,
+            batch_size=chunk, compute=ActorPoolStrategy(size=1), num_cpus=1,
+            num_gpus=SCORE_GPU if stage == "score_gpu" else 0,
         )  # fmt: skip
     return ds, actors
 
