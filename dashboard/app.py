@@ -384,7 +384,7 @@ def page_compare(root: str, token: tuple) -> None:
         f"**{len(changes)} verdict changes**: {failing} newly failing, "
         f"{len(changes) - failing} newly passing; those images come first"
         f"{'' if only_changed else ', then the rest'}. For the statistics, run "
-        f"`t2iqa compare {baseline} {candidate} --store {root}`."
+        f"`t2iqa compare {baseline} {candidate} --store {data.store_label(root)}`."
     )
     frame = results_table(root, (baseline, candidate), token)
     sides = {run: frame[frame["run_id"] == run] for run in (baseline, candidate)}
@@ -484,7 +484,7 @@ def main() -> None:
             "Page", list(PAGES), index=list(PAGES).index(wanted),
             format_func=PAGES.__getitem__, key="page",
         )  # fmt: skip
-        st.caption(f"store: `{root}` (read-only)")
+        st.caption(f"store: `{data.store_label(root)}` (read-only)")
     if st.query_params.get("page") != page:  # setting it unchanged would rerun forever
         st.query_params["page"] = page
     if page != "check":  # checking an upload needs no store

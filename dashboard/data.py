@@ -28,7 +28,7 @@ from t2iqa.reports.annotate import annotate
 from t2iqa.reports.geneval import geneval_table
 from t2iqa.store.db import DB_NAME, Store
 from t2iqa.store.files import ImageFiles
-from t2iqa.store.location import is_store_url
+from t2iqa.store.location import is_store_url, parse_store
 
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp")
 MAX_UPLOAD_BYTES = 20 * 2**20
@@ -63,14 +63,22 @@ def image_files(root: str) -> ImageFiles:
         return store.files
 
 
+def store_label(root: str) -> str:
+    """How the pages name the store: a team store's URL without its password."""
+    try:
+        return parse_store(root).label
+    except StoreError:
+        return root
+
+
 def store_problem(root: str) -> str | None:
     """A sentence saying why the store cannot be shown, or None when it can."""
     try:
         with Store(root, read_only=True) as store:
             if not store.list_runs():
                 return (
-                    f"The store at {root} has no runs yet. Start one with "
-                    f"`t2iqa run --suite smoke --store {root}`; this page updates as it goes."
+                    f"The store at {store.label} has no runs yet. Start one with `t2iqa run "
+                    f"--suite smoke --store {store.label}`; this page updates as it goes."
                 )
     except StoreError as exc:
         return str(exc)

@@ -34,7 +34,7 @@ def dashboard(
 
     if not 0 < port < 65536:
         fail(f"--port {port}: use a port between 1 and 65535")
-    from t2iqa.store.location import is_store_url
+    from t2iqa.store.location import is_store_url, parse_store
 
     if not is_store_url(store) and not (Path(store) / "t2iqa.sqlite").is_file():
         err_console.print(
@@ -43,7 +43,8 @@ def dashboard(
         )
     where = store if is_store_url(store) else str(Path(store).expanduser().resolve())
     env = {**os.environ, "T2IQA_STORE": where}
-    console.print(f"t2iqa dashboard on http://{host}:{port}  (store {store}, read-only)")
+    shown = parse_store(store).label  # a team store's password is not printed
+    console.print(f"t2iqa dashboard on http://{host}:{port}  (store {shown}, read-only)")
     sys.stdout.flush()
     command = streamlit_command(APP_PATH, host, port)
     # The server replaces this process: one process id to stop, and Ctrl-C goes straight to it.
@@ -57,7 +58,7 @@ def runs(store: StoreOption = DEFAULT_STORE) -> None:
     with Store(store, read_only=True) as st:
         records = st.list_runs()
         if not records:
-            console.print(f"no runs in {store}")
+            console.print(f"no runs in {st.label}")
             return
         table = Table("run", "model", "suite", "status", "images", "created")
         for r in records:

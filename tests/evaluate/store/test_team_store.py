@@ -44,6 +44,9 @@ def test_a_newer_schema_is_refused_and_the_password_never_shown(team_store: str)
         Store(team_store)
     secret = team_store.replace("t2iqa@", "t2iqa:hunter2@")
     assert "hunter2" not in parse_store(secret).label and "***" in parse_store(secret).label
+    from t2iqa.dashboard.data import store_label
+
+    assert "hunter2" not in store_label(secret)  # the dashboard's sidebar and hints
 
 
 def test_the_first_writer_records_where_images_live(team_store: str, tmp_path: Path) -> None:
