@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from t2iqa.checks import REGISTRY, build_checks
+from t2iqa.checks import DEFAULT_CHECKS, REGISTRY, build_checks
 from t2iqa.checks.base import Check, ImageUnderTest, run_check
 from t2iqa.core.errors import SuiteError, T2IQAError
 from t2iqa.core.images import ImageInputError, LoadedImage, images_in, read_image_file
@@ -45,7 +45,7 @@ class Policy:
     allow_unavailable: bool = False
 
     def check_names(self) -> tuple[str, ...]:
-        return self.checks if self.checks is not None else tuple(REGISTRY)
+        return self.checks if self.checks is not None else DEFAULT_CHECKS
 
     def blocks(self, check: str) -> bool:
         if self.blocking is not None:

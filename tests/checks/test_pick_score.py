@@ -44,6 +44,9 @@ def test_a_threshold_gives_verdicts_and_it_is_opt_in() -> None:
     [result] = run_check(check, [item("a lighthouse", 3)])
     assert result.verdict == "ok" and result.passed is True and "min_score" in result.reason
     assert "pick_score" not in DEFAULT_CHECKS  # a 4 GB download is asked for by name
+    from t2iqa.qa.verdicts import Policy
+
+    assert "pick_score" not in Policy().check_names()  # t2iqa check's default too
 
 
 def test_missing_weights_say_how_to_get_them() -> None:
