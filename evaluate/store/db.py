@@ -339,10 +339,6 @@ class Store:
 
     # ---------------------------------------------------------------------------- images
 
-    def image_path(self, image_hash: str, suffix: str = ".png") -> Path:
-        """Where a local store keeps an image (a team store's may be remote: ``files``)."""
-        return Path(self.files.url(ImageFiles.relative(image_hash, suffix)))
-
     def put_image_file(self, data: bytes, suffix: str = ".png") -> tuple[str, str]:
         """Write image bytes by content hash; returns (hash, path relative to the store)."""
         return self.files.put(data, suffix)

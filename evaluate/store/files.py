@@ -80,9 +80,6 @@ class ImageFiles:
         """Where a stored file is: a local path, or an fsspec URL."""
         return f"{self.base}/{file}" if self.remote else str(Path(self.base) / file)
 
-    def local_path(self, file: str) -> Path | None:
-        return None if self.remote else Path(self.base) / file
-
     def put(self, data: bytes, suffix: str = ".png") -> tuple[str, str]:
         """Write image bytes by content hash (once); returns (hash, path relative to base)."""
         digest = content_hash(data)
