@@ -23,10 +23,15 @@ REGISTRY: LazyRegistry[Check] = LazyRegistry({
     "composition": "t2iqa.checks.composition:CompositionCheck",
     "people_count": "t2iqa.checks.people_count:PeopleCountCheck",
     "pick_score": "t2iqa.checks.pick_score:PickScoreCheck",
+    "content_credentials": "t2iqa.checks.content_credentials:ContentCredentialsCheck",
 })  # fmt: skip
 # Asked for by name only: a preference model is a 4 GB download a default run should not make.
 OPT_IN = ("pick_score",)
-DEFAULT_CHECKS: tuple[str, ...] = tuple(n for n in REGISTRY if n not in OPT_IN)
+# Judged on image files as given (their metadata): in t2iqa check's defaults, not a run's,
+# whose images are t2iqa's own PNGs.
+FILE_CHECKS = ("content_credentials",)
+QA_DEFAULT_CHECKS: tuple[str, ...] = tuple(n for n in REGISTRY if n not in OPT_IN)
+DEFAULT_CHECKS: tuple[str, ...] = tuple(n for n in QA_DEFAULT_CHECKS if n not in FILE_CHECKS)
 # Set-level metrics (one value per run against a reference set), one line each.
 SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
     "fid": "t2iqa.checks.distribution:FrechetInceptionDistanceMetric",
@@ -101,6 +106,7 @@ def _build(
 
 __all__ = [
     "DEFAULT_CHECKS",
+    "QA_DEFAULT_CHECKS",
     "REGISTRY",
     "SET_METRICS",
     "Check",

@@ -77,6 +77,9 @@ class ImageUnderTest:
     spec: PromptSpec
     expected_size: tuple[int, int] | None = None  # (width, height) the generator was asked for
     generation: Mapping[str, Any] = field(default_factory=dict)  # generator flags, e.g. nan
+    # The file's bytes as given, for checks that read its metadata (content credentials);
+    # None where only pixels are known (a run's images are t2iqa's own PNGs).
+    encoded: bytes | None = field(default=None, repr=False)
 
     def context_hash(self) -> str:
         return context_hash(self.spec, self.expected_size, self.generation)

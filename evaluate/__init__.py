@@ -1,8 +1,8 @@
 """t2iqa: image QA and evaluation for text-to-image models.
 
-The public API (``t2iqa.check``, ``t2iqa.run``, ``t2iqa.compare``, ``t2iqa.open_store``) is
-imported on first use, so that ``import t2iqa.core`` (what checks build on) stays light and
-never pulls in the harness.
+The public API (``t2iqa.check``, ``t2iqa.run``, ``t2iqa.compare``, ``t2iqa.open_store``,
+``t2iqa.disclose``) is imported on first use, so that ``import t2iqa.core`` (what checks
+build on) stays light and never pulls in the harness.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from t2iqa.core.errors import T2IQAError
 
-__all__ = ["T2IQAError", "check", "compare", "open_store", "run"]
-_API = {"check", "compare", "open_store", "run", "CheckReport", "RunResult"}
+__all__ = ["T2IQAError", "check", "compare", "disclose", "open_store", "run"]
+_API = {"check", "compare", "disclose", "open_store", "run", "CheckReport", "RunResult"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,6 @@
 """The Python API: what the CLI does, for notebooks and scripts.
 
-Four functions, each returning typed results with a ``frame()`` (pandas, one row per image
+Five functions, each returning typed results with a ``frame()`` (pandas, one row per image
 and check) where rows make sense::
 
     import t2iqa
@@ -8,6 +8,7 @@ and check) where rows make sense::
     result = t2iqa.run(suite="smoke", model="embedded", seeds=2, store="runs")
     comparison = t2iqa.compare("run-a", "run-b", store="runs")
     with t2iqa.open_store("runs") as store: ...
+    marked = t2iqa.disclose(["poster.png"], out="marked")
 
 The CLI calls these same functions; it adds only argument parsing, progress bars and
 printing. Errors a user can fix raise ``t2iqa.T2IQAError`` with a message saying what to do.
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # pandas and the rest load when a call needs them, not with t
     from t2iqa.comparison.compare import Comparison
     from t2iqa.comparison.geneval import GenEvalScores
     from t2iqa.comparison.leaderboard import Leaderboard
+    from t2iqa.disclosure.disclose import Disclosed
     from t2iqa.generation.base import GenerationSettings, ImageSource
     from t2iqa.qa.verdicts import Policy, QAVerdict
     from t2iqa.runs.runner import Reporter, RunOutcome
@@ -300,3 +302,29 @@ def open_store(
     from t2iqa.store.db import Store
 
     return Store(path, read_only=read_only, images_at=images_at)
+
+
+# ------------------------------------------------------------------------------ disclosure
+
+
+def disclose(
+    images: str | Path | Sequence[str | Path],
+    out: str | Path,
+    source_type: str = "trainedAlgorithmicMedia",
+    cert: str | Path | None = None,
+    key: str | Path | None = None,
+    tsa_url: str | None = None,
+    overwrite: bool = False,
+) -> list[Disclosed]:
+    """Copies of ``images`` in ``out`` that declare themselves AI-made: the IPTC
+    DigitalSourceType in their XMP and, with ``cert`` and ``key``, a signed C2PA manifest.
+    One ``Disclosed`` per image (``.ok``, ``.output``, ``.problem``); inputs are never
+    written."""
+    from t2iqa.disclosure.credentials import load_signing_key
+    from t2iqa.disclosure.disclose import disclose_files
+
+    if (cert is None) != (key is None):
+        raise T2IQAError("cert and key go together: the certificate chain and its private key")
+    signing = load_signing_key(Path(cert), Path(key)) if cert and key else None
+    paths = [Path(images)] if isinstance(images, (str, Path)) else [Path(p) for p in images]
+    return disclose_files(paths, Path(out), source_type, signing, tsa_url, overwrite)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from tests.evaluate.disclosure.certificates import SigningFiles, make_signer
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -159,3 +161,9 @@ def any_store(
         return str(tmp_path / "store")
     monkeypatch.setenv("T2IQA_IMAGES_AT", str(tmp_path / "team-images"))
     return request.getfixturevalue("team_store")
+
+
+@pytest.fixture(scope="session")
+def test_signer(tmp_path_factory: pytest.TempPathFactory) -> SigningFiles:
+    """A certificate chain and key made in the test session, for C2PA signing."""
+    return make_signer(tmp_path_factory.mktemp("signer"))

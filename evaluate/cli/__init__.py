@@ -15,7 +15,7 @@ import warnings
 
 import typer
 
-from t2iqa.cli import check_cmd, compare_cmd, run_cmd, store_cmds
+from t2iqa.cli import check_cmd, compare_cmd, disclose_cmd, run_cmd, store_cmds
 from t2iqa.cli.common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -34,6 +34,7 @@ from t2iqa.core.threads import apply_threads, thread_budget
 app.command()(run_cmd.run)
 app.command("check")(check_cmd.check_cmd)
 app.command()(compare_cmd.compare)
+app.command()(disclose_cmd.disclose)
 app.command()(store_cmds.dashboard)
 app.command()(store_cmds.runs)
 app.command()(store_cmds.export)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ class LoadedImage:
     sha256: str  # of the file's bytes, so the same file always has the same identity
     original_mode: str
     note: str | None = None  # how the pixels were converted, when they were
+    data: bytes = field(default=b"", repr=False)  # the file's bytes (metadata checks read them)
 
 
 def to_rgb8(img: Image.Image) -> tuple[Image.Image, str | None]:
@@ -96,7 +97,7 @@ def decode_image(data: bytes, name: str = "image") -> LoadedImage:
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageInputError(f"{name}: the file is truncated or corrupt ({exc})") from None
     rgb, note = to_rgb8(img)
-    return LoadedImage(rgb, digest, img.mode, note)
+    return LoadedImage(rgb, digest, img.mode, note, data)
 
 
 def read_image_file(path: Path | str) -> LoadedImage:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from t2iqa.checks import DEFAULT_CHECKS, REGISTRY, build_checks
+from t2iqa.checks import QA_DEFAULT_CHECKS, REGISTRY, build_checks
 from t2iqa.checks.base import Check, ImageUnderTest, run_check
 from t2iqa.core.errors import SuiteError, T2IQAError
 from t2iqa.core.images import ImageInputError, LoadedImage, images_in, read_image_file
@@ -45,7 +45,7 @@ class Policy:
     allow_unavailable: bool = False
 
     def check_names(self) -> tuple[str, ...]:
-        return self.checks if self.checks is not None else DEFAULT_CHECKS
+        return self.checks if self.checks is not None else QA_DEFAULT_CHECKS
 
     def blocks(self, check: str) -> bool:
         if self.blocking is not None:
@@ -344,7 +344,10 @@ def check_batch(
         prompt = entry.spec.prompt if entry.spec else None
         reason = problem or "the entry has no usable prompt"
         verdicts[k] = QAVerdict(str(entry.path), prompt, INPUT_ERROR, [reason], [], [])
-    items = [ImageUnderTest(loaded.image, loaded.sha256, spec) for _, spec, loaded in readable]
+    items = [
+        ImageUnderTest(loaded.image, loaded.sha256, spec, encoded=loaded.data)
+        for _, spec, loaded in readable
+    ]
     judged = judge_images(checks, policy, items)
     for (k, spec, loaded), (verdict, reasons, warnings, results) in zip(
         readable, judged, strict=True
