@@ -42,6 +42,9 @@ SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
     "recall": "t2iqa.checks.prdc:RecallMetric",
     "density": "t2iqa.checks.prdc:DensityMetric",
     "coverage": "t2iqa.checks.prdc:CoverageMetric",
+    "skin_tone_skew": "t2iqa.checks.representation:SkinToneSkew",
+    "gender_skew": "t2iqa.checks.representation:GenderSkew",
+    "age_skew": "t2iqa.checks.representation:AgeSkew",
 })  # fmt: skip
 
 

@@ -100,7 +100,7 @@ def test_errors_name_the_prompt_and_all_problems_are_listed(tmp_path: Path) -> N
 
 
 def test_missing_unknown_and_unreadable_sources(tmp_path: Path) -> None:
-    with pytest.raises(SuiteError, match="bundled suites: core, geneval, smoke"):
+    with pytest.raises(SuiteError, match="bundled suites: core, geneval, representation, smoke"):
         load_suite("no-such-suite")
     with pytest.raises(SuiteError, match="is a folder"):
         load_suite(tmp_path)
