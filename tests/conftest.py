@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from tests.evaluate.disclosure.certificates import SigningFiles, make_signer
+from t2iqa.benchmarks.signing import SigningFiles, make_signer
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from t2iqa.benchmarks.signing import SigningFiles
 from t2iqa.checks import DEFAULT_CHECKS, QA_DEFAULT_CHECKS, build_checks
 from t2iqa.checks.base import ImageUnderTest
 from t2iqa.core.errors import T2IQAError
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.disclosure import credentials as creds
 from t2iqa.disclosure.xmp import with_source_type
-from tests.evaluate.disclosure.certificates import SigningFiles
 
 SPEC = PromptSpec("p1", "a photo of a cat")
 

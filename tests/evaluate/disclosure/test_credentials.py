@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from t2iqa.benchmarks.signing import SigningFiles, make_signer
 from t2iqa.disclosure import credentials as creds
 from t2iqa.disclosure.xmp import DisclosureError
-from tests.evaluate.disclosure.certificates import SigningFiles, make_signer
 
 
 def photo(fmt: str = "PNG") -> bytes:

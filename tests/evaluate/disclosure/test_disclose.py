@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from t2iqa.benchmarks.signing import SigningFiles
 from t2iqa.disclosure.disclose import disclose_files
 from t2iqa.disclosure.xmp import DisclosureError
-from tests.evaluate.disclosure.certificates import SigningFiles
 from tests.evaluate.test_cli import cli
 
 PROMPT = "a photo of a red kite"

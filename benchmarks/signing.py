@@ -1,5 +1,13 @@
-"""A throwaway signing certificate for the tests: a root CA and a leaf with the extensions
-C2PA asks of a signer (digitalSignature, not a CA, an extended key usage), made fresh."""
+"""A throwaway C2PA signing certificate: a root CA and a leaf with the extensions C2PA asks
+of a signer (digitalSignature, not a CA, an extended key usage), made fresh with
+``cryptography``. The tests and the content-credentials benchmark sign with it; to try
+``t2iqa disclose --cert --key`` without a real certificate:
+
+    python -m t2iqa.benchmarks.signing DIR    # writes DIR/chain.pem, signer.key, root.pem
+
+Signatures made with it read "valid, signer not on a trust list" everywhere but where
+root.pem is given as a trust anchor.
+"""
 
 from __future__ import annotations
 
@@ -71,3 +79,16 @@ def make_signer(folder: Path) -> SigningFiles:
         leaf_key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return signer
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m t2iqa.benchmarks.signing DIR")
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    made = make_signer(out)
+    print(
+        f"certificate chain: {made.cert}\nprivate key: {made.key}\nroot (trust anchor): {made.root}"
+    )
