@@ -57,6 +57,9 @@ $(STAMP): pyproject.toml constraints.txt
 # so the dashboard's gallery has real OCR boxes and hand landmarks to draw. Last, the gate
 # catching a real regression: two imported "releases" of a sign tool, the second misspelling
 # every other word; `t2iqa compare` must exit 1 on them (the demo fails if it does not).
+# Between them, disclosure: two samples marked as AI-made by `t2iqa disclose` (XMP and a C2PA
+# manifest signed with a throwaway certificate), then checked beside an unmarked original,
+# which must fail under `disclosure: required`.
 DEMO_RUN := HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --seeds 2 \
 	  --scorers embedded --set-metric fid --set-metric kid --set-metric cmmd \
 	  --set-metric fd_dinov2 --set-option fid.reference=$(DEMO_QA) \
@@ -72,6 +75,15 @@ demo: setup
 	  --junit $(DEMO_STORE)/compare.xml; test $$? -le 1
 	$(BIN)/t2iqa check --manifest $(DEMO_QA)/manifest.jsonl --annotate $(DEMO_QA)/annotated; \
 	  code=$$?; test $$code -le 1 -o $$code -eq 3
+	$(BIN)/python -m t2iqa.benchmarks.signing $(DEMO_QA)/signer >/dev/null
+	$(BIN)/t2iqa disclose $(DEMO_QA)/face-astronaut.png $(DEMO_QA)/people-two.png \
+	  --out $(DEMO_QA)/disclosed --cert $(DEMO_QA)/signer/chain.pem \
+	  --key $(DEMO_QA)/signer/signer.key --overwrite
+	printf 'checks: [image_sanity, people_count, content_credentials]\noptions:\n  content_credentials: {disclosure: required}\n' \
+	  > $(DEMO_QA)/disclosure-policy.yaml
+	$(BIN)/t2iqa check $(DEMO_QA)/disclosed/face-astronaut.png $(DEMO_QA)/face-astronaut.png \
+	  --prompt "a portrait photo of a woman" --policy $(DEMO_QA)/disclosure-policy.yaml; \
+	  code=$$?; if [ $$code -ne 1 ]; then echo "the undisclosed original should fail (exit 1), got $$code"; exit 1; fi
 	HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite $(DEMO_QA)/import-suite.yaml --images $(DEMO_QA) \
 	  --manifest $(DEMO_QA)/import.csv --model qa-samples --run-id qa-samples \
 	  --check image_sanity --check ocr_text --check unexpected_text --check hand_anatomy \
