@@ -20,6 +20,7 @@ import streamlit as st
 from t2iqa.checks import metric_label
 from t2iqa.dashboard import PAGE_TITLES, data
 from t2iqa.dashboard.arena import page_arena, show_people
+from t2iqa.dashboard.representation import show_representation
 from t2iqa.dashboard.widgets import pick_runs, runs_table
 from t2iqa.reports.annotate import jpeg_bytes, read_with_reasons, result_from_row
 from t2iqa.reports.geneval import GENEVAL_TITLE
@@ -267,6 +268,7 @@ def page_leaderboard(root: str, token: tuple) -> None:
     st.caption("All cells (pass rates in %, scores as is); click a column to sort.")
     st.dataframe(wide.round(1))
     show_set_metrics(root, tuple(chosen), token)
+    show_representation(root, chosen, token)
     geneval = geneval_table_of(root, tuple(chosen), token)
     if not geneval.empty:
         st.subheader(GENEVAL_TITLE)

@@ -42,7 +42,7 @@ def test_reference_files_are_checked(tmp_path: Path) -> None:
         build_set_metrics(["gender_skew"], {"gender_skew": {"reference": str(ref)}})
 
 
-def _faces_folder(folder: Path) -> Path:
+def faces_folder(folder: Path) -> Path:
     """Two prompts, four seeds each: the astronaut photo (one light-skinned face) for one,
     opencv-doc's messi5 (a darker face) for the other, each mirrored or shifted a little."""
     from skimage import data
@@ -63,7 +63,7 @@ def _faces_folder(folder: Path) -> Path:
 
 
 def test_a_run_of_real_faces_gets_skin_tone_and_clip_probes(tmp_path: Path) -> None:
-    folder = _faces_folder(tmp_path / "photos")
+    folder = faces_folder(tmp_path / "photos")
     result = t2iqa.run("representation", "photos", images=folder, seeds=4,
                        store=tmp_path / "store", checks=["image_sanity"], scorers="embedded",
                        set_metrics=["skin_tone_skew", "gender_skew", "age_skew"])  # fmt: skip
