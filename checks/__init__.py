@@ -23,10 +23,12 @@ REGISTRY: LazyRegistry[Check] = LazyRegistry({
     "composition": "t2iqa.checks.composition:CompositionCheck",
     "people_count": "t2iqa.checks.people_count:PeopleCountCheck",
     "pick_score": "t2iqa.checks.pick_score:PickScoreCheck",
+    "hps_v21": "t2iqa.checks.hps:HpsCheck",
     "content_credentials": "t2iqa.checks.content_credentials:ContentCredentialsCheck",
 })  # fmt: skip
-# Asked for by name only: a preference model is a 4 GB download a default run should not make.
-OPT_IN = ("pick_score",)
+# Asked for by name only: a preference model is a 2-4 GB download a default run should not
+# make. A run with --scorers embedded includes them (their tiny stand-ins cost nothing).
+OPT_IN = ("pick_score", "hps_v21")
 # Judged on image files as given (their metadata): in t2iqa check's defaults, not a run's,
 # whose images are t2iqa's own PNGs.
 FILE_CHECKS = ("content_credentials",)
@@ -109,6 +111,7 @@ def _build(
 
 __all__ = [
     "DEFAULT_CHECKS",
+    "OPT_IN",
     "QA_DEFAULT_CHECKS",
     "REGISTRY",
     "SET_METRICS",

@@ -19,10 +19,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.options import PositiveInt
+from t2iqa.checks.preference import PreferenceCheck
 from t2iqa.core.errors import Unavailable
-from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 
 PICKSCORE_MODEL = "yuvalkirstain/PickScore_v1"
 PICKSCORE_PROCESSOR = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
@@ -82,17 +82,15 @@ def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, s
     return net, proc, dev
 
 
-class PickScoreCheck(Check):
+class PickScoreCheck(PreferenceCheck):
     name = "pick_score"
     version = "1"
     description = "PickScore: predicted human preference for the image given its prompt"
+    label, detail = "PickScore", "pick_score"
     packages = ("transformers",)
-    uses_accelerator = True
     embedded_options = MappingProxyType({"model": EMBEDDED})
     score_unit = "PickScore (logit scale x cosine)"
-    # A preference score: its mean over a run is what compare and the gate read. Seeds move
-    # it by about a tenth; 0.2 keeps the gate from firing on noise.
-    gate_measure = "score"
+    # Seeds move a run's mean by about a tenth; 0.2 keeps the gate from firing on noise.
     gate_tolerance = 0.2
 
     @dataclass(frozen=True)
@@ -103,29 +101,16 @@ class PickScoreCheck(Check):
         batch_size: PositiveInt = 16
         min_score: float | None = None  # a verdict below this; None: score only
 
-    def check(self, item: ImageUnderTest) -> CheckResult:
-        return self.check_batch([item])[0]
-
-    def check_batch(self, items: Sequence[ImageUnderTest]) -> list[CheckResult]:
+    def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
         c = self.config
-        try:
-            net, proc, dev = load_pickscore(c.model, c.processor, c.device)
-        except Unavailable as exc:
-            return [self.result(UNAVAILABLE, None, None, str(exc)) for _ in items]
-        scores: list[float] = []
+        net, proc, dev = load_pickscore(c.model, c.processor, c.device)
+        out: list[float] = []
         for start in range(0, len(items), c.batch_size):
-            scores += pick_scores(net, proc, dev, items[start : start + c.batch_size])
-        return [self.judge(s) for s in scores]
+            out += pick_scores(net, proc, dev, items[start : start + c.batch_size])
+        return out
 
-    def judge(self, score: float) -> CheckResult:
-        details = {"pick_score": round(score, 4), "model": self.config.model}
-        threshold = self.config.min_score
-        if threshold is None:
-            return self.result("scored", None, score, f"PickScore {score:.2f}", **details)
-        passed = score >= threshold
-        verdict = OK if passed else "dispreferred"
-        reason = f"PickScore {score:.2f} {'>=' if passed else '<'} min_score {threshold:g}"
-        return self.result(verdict, passed, score, reason, **details)
+    def source(self) -> dict[str, Any]:
+        return {"model": self.config.model}
 
 
 def pick_scores(net: Any, proc: Any, device: str, items: Sequence[ImageUnderTest]) -> list[float]:

@@ -226,6 +226,10 @@ def run(
     s_opts = {k: dict(v) for k, v in (set_options or {}).items()}
     if scorers == "embedded":
         c_opts, s_opts = embedded_scorer_options(c_opts, s_opts, tuple(set_metrics))
+        if not checks:  # every scorer's plumbing, the opt-in ones too: their stand-ins are tiny
+            from t2iqa.checks import DEFAULT_CHECKS, OPT_IN
+
+            checks = [*DEFAULT_CHECKS, *OPT_IN]
     config = RunConfig(
         suite=str(suite), model=model, seeds=seed_list, settings=settings or GenerationSettings(),
         checks=tuple(checks) if checks else None, check_options=c_opts, limit=limit,

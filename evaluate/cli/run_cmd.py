@@ -76,7 +76,8 @@ def run(
         str,
         typer.Option(
             help="'default' (real scorer weights: cached or local) or 'embedded' (tiny "
-            "random-weight CLIP, detector and feature extractor: plumbing only)."
+            "random-weight CLIP, detector, preference models and feature extractor: plumbing "
+            "only; without --check it runs the opt-in scorers too)."
         ),
     ] = "default",
     images: Annotated[

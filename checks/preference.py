@@ -1,0 +1,50 @@
+"""What the human-preference scorers share (PickScore, HPS v2.1): every image scored in
+batches, a verdict only when the user sets ``min_score``, and "unavailable" (never a score)
+when the weights cannot be loaded. Each scorer says how it loads and scores; this says how a
+score becomes a result."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.core.errors import Unavailable
+from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
+
+
+class PreferenceCheck(Check):
+    label: ClassVar[str]  # the score's name in reasons: "PickScore"
+    detail: ClassVar[str]  # the key of the score in the details: "pick_score"
+    digits: ClassVar[int] = 2  # shown in reasons
+    gate_measure = "score"  # the run's mean score is what compare and the gate read
+    uses_accelerator = True
+
+    @abstractmethod
+    def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
+        """One score per item; raises Unavailable when the model cannot be loaded."""
+
+    @abstractmethod
+    def source(self) -> dict[str, Any]:
+        """Where the weights came from, for the details (model id, checkpoint)."""
+
+    def check(self, item: ImageUnderTest) -> CheckResult:
+        return self.check_batch([item])[0]
+
+    def check_batch(self, items: Sequence[ImageUnderTest]) -> list[CheckResult]:
+        try:
+            scores = self.scores(items)
+        except Unavailable as exc:
+            return [self.result(UNAVAILABLE, None, None, str(exc)) for _ in items]
+        return [self.judge(s) for s in scores]
+
+    def judge(self, score: float) -> CheckResult:
+        details = {self.detail: round(score, self.digits + 2), **self.source()}
+        shown = f"{self.label} {score:.{self.digits}f}"
+        threshold = self.config.min_score
+        if threshold is None:
+            return self.result("scored", None, score, shown, **details)
+        passed = score >= threshold
+        reason = f"{shown} {'>=' if passed else '<'} min_score {threshold:g}"
+        return self.result(OK if passed else "dispreferred", passed, score, reason, **details)
