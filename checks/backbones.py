@@ -17,9 +17,13 @@ from typing import Any
 import torch
 
 from t2iqa.core.errors import Unavailable
+from t2iqa.core.prefetched import WeightSource
 
 DINOV2_SIZE = 224
 DEFAULT_DINOV2 = "facebook/dinov2-large"  # ViT-L/14, dgm-eval's recommendation
+DINOV2_WEIGHTS = WeightSource(
+    DEFAULT_DINOV2, "DINOv2 ViT-L/14 (FD-DINOv2, PRDC), about 1.2 GB", ("*.json", "*.safetensors")
+)
 EMBEDDED_DINOV2 = "embedded"
 # ImageNet's statistics, as DINOv2 was trained and dgm-eval feeds it.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -64,7 +68,7 @@ def load_dinov2(model: str | None) -> torch.nn.Module:
     source = model or DEFAULT_DINOV2
     if source == EMBEDDED_DINOV2:
         source = str(build_embedded_dinov2(default_cache_dir() / "embedded-dinov2"))
-    prepare_hub(source)
+    source = prepare_hub(source)
     try:
         from transformers import Dinov2Model
 

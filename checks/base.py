@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from PIL import Image
 
+from t2iqa.core.prefetched import WeightSource
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import (
     ERROR,
@@ -106,6 +107,8 @@ class Configured:
     # Options under which it runs offline on tiny random-weight models (`--scorers
     # embedded`): plumbing checks, never a quality figure. Empty: it needs no weights.
     embedded_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    # The weights its defaults load (``t2iqa weights list | prefetch | verify``).
+    weights: ClassVar[tuple[WeightSource, ...]] = ()
     # The gate's default: a regression is a drop beyond this tolerance, in the measure's
     # units (a pass rate as a fraction: 0.02 = two points; a score in its own unit).
     gate_tolerance: ClassVar[float] = 0.02

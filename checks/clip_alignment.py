@@ -34,6 +34,7 @@ from t2iqa.checks.options import NonNegative, PositiveInt
 from t2iqa.core.devices import pick_device
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.hub import prepare_hub
+from t2iqa.core.prefetched import WeightSource, prefetched
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult, stable_hash
 
@@ -47,6 +48,7 @@ EMBEDDED_CLIP_CONFIG = {
     "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
 }
 EMBEDDED_CLIP_NAME = "t2iqa-embedded-clip"
+CLIP_WEIGHTS = WeightSource("open_clip:ViT-L-14/openai", "CLIP ViT-L/14 (OpenAI), about 1.7 GB")
 
 
 @contextmanager
@@ -148,6 +150,8 @@ def load_clip(
         source = str(weights)
     elif checkpoint and not Path(checkpoint).is_file():
         raise Unavailable(f"CLIP checkpoint {checkpoint} does not exist")
+    elif pretrained and not checkpoint:  # a copy prefetched by `t2iqa weights prefetch`
+        source = prefetched(f"open_clip:{model}/{pretrained}") or source
     if source:
         prepare_hub(str(source))
     if model not in open_clip.list_models():
@@ -187,6 +191,7 @@ class ClipAlignmentCheck(Check):
     version = "1"
     description = "CLIPScore and rank of the image's own prompt among the suite's prompts"
     packages = ("open-clip-torch",)
+    weights = (CLIP_WEIGHTS,)
     embedded_options = MappingProxyType({"model": EMBEDDED_CLIP})
     score_unit = "CLIPScore (0-100)"
     # CLIPScore moves by a few tenths between seeds of the same model: the gate judges its

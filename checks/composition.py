@@ -30,9 +30,12 @@ from typing import Any, Literal
 from PIL import Image
 
 from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.clip_alignment import CLIP_WEIGHTS
 from t2iqa.checks.colors import ColorNamer, color_namer
 from t2iqa.checks.detections import Box, Detection
 from t2iqa.checks.detectors import DetectorOptions, expected_nouns
+from t2iqa.checks.detectors.mask2former import MASK2FORMER_WEIGHTS
+from t2iqa.checks.detectors.owl import OWL_WEIGHTS
 from t2iqa.checks.geneval_rules import GenEvalRules, kept_objects, verdict_on_kept
 from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.core.errors import Unavailable
@@ -103,6 +106,7 @@ class CompositionCheck(Check):
     version = "2"
     description = "the objects the prompt asks for, their colours and where they stand (GenEval)"
     packages = ("transformers", "open-clip-torch")
+    weights = (OWL_WEIGHTS, MASK2FORMER_WEIGHTS, CLIP_WEIGHTS)
     embedded_options = MappingProxyType({"model": "embedded", "clip_model": "embedded"})
     not_applicable_reason = "the prompt asks for no objects, colours or positions"
 

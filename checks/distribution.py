@@ -36,6 +36,7 @@ import torch
 from PIL import Image
 
 from t2iqa.checks.base import SetMetric
+from t2iqa.checks.clip_alignment import CLIP_WEIGHTS
 from t2iqa.checks.distances import (
     CMMD_SCALE,
     CMMD_SIGMA,
@@ -48,6 +49,7 @@ from t2iqa.checks.distances import (
 )
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 from t2iqa.core.errors import Unavailable
+from t2iqa.core.prefetched import WeightSource, prefetched
 from t2iqa.core.results import SetResult
 from t2iqa.core.weights import read_state_dict, state_dict_buffer
 
@@ -110,12 +112,15 @@ INCEPTION_URL = (
     "weights-inception-2015-12-05-6726825d.pth"
 )
 INCEPTION_SHA256_PREFIX = "6726825d"
+INCEPTION_WEIGHTS = WeightSource(INCEPTION_URL, "Inception-v3 of torch-fidelity (FID, KID), 91 MB")
 
 
 def inception_weights_file(weights: str | None) -> Path:
     """The file given, or the release file in torch's hub cache (downloaded once)."""
     if weights:
         return Path(weights)
+    if (local := prefetched(INCEPTION_URL)) is not None:  # `t2iqa weights prefetch`, checked
+        return Path(local)
     cached = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_URL.rsplit("/", 1)[1]
     if cached.is_file():
         return cached
@@ -366,6 +371,7 @@ class _FeatureMetric(SetMetric):
     """Shared feature handling of the metrics on extracted features (FID, KID, FD-DINOv2, PRDC)."""
 
     packages = ("torchmetrics",)
+    weights = (INCEPTION_WEIGHTS,)
     embedded_options = MappingProxyType({"feature_extractor": "embedded"})
     comparable_details = ("feature_extractor", "resize_mode", "resolution", "reference",
                           "reference_n")  # fmt: skip
@@ -472,6 +478,7 @@ class ClipMaximumMeanDiscrepancy(SetMetric):
     version = "1"
     description = "CMMD: RBF-kernel MMD on CLIP image embeddings to a reference (lower is better)"
     packages = ("open-clip-torch",)
+    weights = (CLIP_WEIGHTS,)
     embedded_options = MappingProxyType({"model": "embedded"})
     comparable_details = ("model", "reference", "reference_n", "unbiased", "sigma")
     extractor_detail = "model"

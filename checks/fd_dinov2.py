@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from t2iqa.checks.backbones import DEFAULT_DINOV2, DINOV2_SIZE, EMBEDDED_DINOV2
+from t2iqa.checks.backbones import DEFAULT_DINOV2, DINOV2_SIZE, DINOV2_WEIGHTS, EMBEDDED_DINOV2
 from t2iqa.checks.distribution import FeatureSpec, FrechetInceptionDistanceMetric
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 
@@ -29,6 +29,7 @@ class FrechetDinoDistanceMetric(FrechetInceptionDistanceMetric):
         "Frechet distance in DINOv2 ViT-L/14 features to a reference set (lower is better)"
     )
     packages = ("transformers",)
+    weights = (DINOV2_WEIGHTS,)
     # Seed-to-seed spread of FD-DINOv2 at a few thousand images is a few tens of points
     # (it runs about 10-30x FID's values); 20 keeps the gate from firing on noise.
     gate_tolerance = 20.0

@@ -24,17 +24,22 @@ from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.options import PositiveInt
 from t2iqa.checks.preference import PreferenceCheck
 from t2iqa.core.errors import Unavailable
+from t2iqa.core.prefetched import WeightSource
 
 HPS_REPO, HPS_FILE = "xswu/HPSv2", "HPS_v2.1_compressed.pt"
 HPS_CHECKPOINT = f"hf-hub:{HPS_REPO}/{HPS_FILE}"
 EMBEDDED = "embedded"
+HPS_WEIGHTS = WeightSource(HPS_CHECKPOINT, "HPS v2.1 checkpoint (ViT-H/14), about 2 GB")
 
 
 def checkpoint_file(source: str) -> str:
     """A local path for ``source``: a file, or ``hf-hub:REPO/FILE`` from the hub's cache (the
     hub is asked only when it can answer)."""
     from t2iqa.core.hub import prepare_hub
+    from t2iqa.core.prefetched import prefetched
 
+    if (local := prefetched(source)) is not None:
+        return local
     if not source.startswith("hf-hub:"):
         if not Path(source).is_file():
             raise Unavailable(f"HPS checkpoint {source} does not exist")
@@ -71,6 +76,7 @@ class HpsCheck(PreferenceCheck):
     version = "1"
     description = "HPS v2.1: predicted human preference for the image given its prompt"
     label, detail, digits = "HPS v2.1", "hps", 4
+    weights = (HPS_WEIGHTS,)
     packages = ("open-clip-torch",)
     embedded_options = MappingProxyType({"checkpoint": EMBEDDED})
     score_unit = "HPS (cosine)"

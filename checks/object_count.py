@@ -23,6 +23,8 @@ from typing import Any
 from t2iqa.checks.base import Check, ImageUnderTest
 from t2iqa.checks.detections import Detection, nms
 from t2iqa.checks.detectors import DetectorOptions
+from t2iqa.checks.detectors.mask2former import MASK2FORMER_WEIGHTS
+from t2iqa.checks.detectors.owl import OWL_WEIGHTS
 from t2iqa.checks.options import Fraction
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.prompts import PromptSpec
@@ -77,6 +79,7 @@ class ObjectCountCheck(Check):
     version = "2"
     description = "counts of the objects the prompt asks for, with an object detector"
     packages = ("transformers",)
+    weights = (OWL_WEIGHTS, MASK2FORMER_WEIGHTS)
     embedded_options = MappingProxyType({"model": "embedded"})
     not_applicable_reason = "the prompt asks for no counted objects"
 

@@ -23,10 +23,19 @@ from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.options import PositiveInt
 from t2iqa.checks.preference import PreferenceCheck
 from t2iqa.core.errors import Unavailable
+from t2iqa.core.prefetched import WeightSource
 
 PICKSCORE_MODEL = "yuvalkirstain/PickScore_v1"
 PICKSCORE_PROCESSOR = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
 EMBEDDED = "embedded"
+PICKSCORE_WEIGHTS = (
+    WeightSource(
+        PICKSCORE_MODEL, "PickScore model, about 4 GB", ("*.json", "*.txt", "*.safetensors")
+    ),
+    WeightSource(
+        PICKSCORE_PROCESSOR, "the CLIP-H processor PickScore reads with", ("*.json", "*.txt")
+    ),
+)
 
 
 def build_embedded(folder: Path) -> Path:
@@ -63,8 +72,7 @@ def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, s
     if model == EMBEDDED:
         model = processor = str(build_embedded(default_cache_dir() / "embedded-pickscore"))
     dev = pick_device(device, "pick_score.device")
-    for source in (model, processor):
-        prepare_hub(source)
+    model, processor = prepare_hub(model), prepare_hub(processor)
     try:
         from transformers import AutoProcessor, CLIPModel
 
@@ -87,6 +95,7 @@ class PickScoreCheck(PreferenceCheck):
     version = "1"
     description = "PickScore: predicted human preference for the image given its prompt"
     label, detail = "PickScore", "pick_score"
+    weights = PICKSCORE_WEIGHTS
     packages = ("transformers",)
     embedded_options = MappingProxyType({"model": EMBEDDED})
     score_unit = "PickScore (logit scale x cosine)"

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from t2iqa.checks.backbones import DEFAULT_DINOV2, DINOV2_SIZE, EMBEDDED_DINOV2
+from t2iqa.checks.backbones import DEFAULT_DINOV2, DINOV2_SIZE, DINOV2_WEIGHTS, EMBEDDED_DINOV2
 from t2iqa.checks.distribution import INCEPTION_SIZE, FeatureSpec, _FeatureMetric
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 from t2iqa.core.errors import Unavailable
@@ -114,6 +114,7 @@ class _PrdcMetric(_FeatureMetric):
     higher_is_better = True
     gate_tolerance = 0.02
     packages = ("transformers",)
+    weights = (DINOV2_WEIGHTS,)
     embedded_options = MappingProxyType({"model": EMBEDDED_DINOV2, "backbone": "dinov2"})
     comparable_details = ("feature_extractor", "model", "resolution", "reference", "reference_n",
                           "k")  # fmt: skip

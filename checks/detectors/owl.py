@@ -10,8 +10,12 @@ from typing import Any
 from PIL import Image
 
 from t2iqa.checks.detections import Box, Detection
+from t2iqa.core.prefetched import WeightSource
 
 DEFAULT_OWL = "google/owlv2-base-patch16-ensemble"
+OWL_WEIGHTS = WeightSource(
+    DEFAULT_OWL, "OWLv2 detector (object counts, composition)", ("*.json", "*.txt", "*.safetensors")
+)
 QUERY_TEMPLATE = "a photo of a {}"
 
 

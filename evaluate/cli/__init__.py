@@ -27,6 +27,7 @@ from t2iqa.cli.common import (
     suites_app,
 )
 from t2iqa.cli.votes_cmd import votes_app
+from t2iqa.cli.weights_cmd import weights_app
 from t2iqa.core.errors import T2IQAError
 from t2iqa.core.threads import apply_threads, thread_budget
 
@@ -42,6 +43,7 @@ suites_app.command("list")(store_cmds.suites_list)
 suites_app.command("show")(store_cmds.suites_show)
 suites_app.command("import")(store_cmds.suites_import)
 app.add_typer(votes_app, name="votes")
+app.add_typer(weights_app, name="weights")
 store_app.command("copy")(store_cmds.store_copy)
 
 

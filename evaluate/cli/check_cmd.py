@@ -15,9 +15,11 @@ from t2iqa.cli.common import (
     EXIT_OK,
     EXIT_UNVERIFIED,
     EXIT_USAGE,
+    WeightsOption,
     console,
     fail,
     parse_check_options,
+    use_weights,
 )
 
 
@@ -57,6 +59,7 @@ def check_cmd(
             "process (fewer run faster in one)."
         ),
     ] = 1,
+    weights: WeightsOption = None,
     allow_outside_paths: Annotated[
         bool, typer.Option(help="Let the --manifest name images outside its folder.")
     ] = False,
@@ -80,6 +83,7 @@ def check_cmd(
             fail("--prompt is required with image paths (or use --manifest)")
     else:
         fail("nothing to check: pass image paths with --prompt, or --manifest FILE")
+    use_weights(weights)
     if workers < 1:
         fail("--workers must be 1 or more")
     expect = {k: v for k, v in (("text", expect_text), ("hands", expect_hands)) if v is not None}

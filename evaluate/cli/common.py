@@ -76,6 +76,28 @@ ImagesAtOption = Annotated[
 ]
 
 
+WeightsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--weights",
+        envvar="T2IQA_WEIGHTS",
+        help="A folder filled by `t2iqa weights prefetch`: scorers load their default weights "
+        "from it (checked against its hashes) before the hub's cache.",
+    ),
+]
+
+
+def use_weights(folder: str | None) -> None:
+    """Scorers of this process (and its workers) look in ``folder`` first."""
+    import os
+
+    if folder:
+        if not (Path(folder).expanduser() / "t2iqa-weights.json").is_file():
+            fail(f"--weights {folder}: no t2iqa-weights.json there; fill it with "
+                 "t2iqa weights prefetch DIR")  # fmt: skip
+        os.environ["T2IQA_WEIGHTS"] = folder
+
+
 class RichReporter:
     """Progress bars for the runner's stages."""
 

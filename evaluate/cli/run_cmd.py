@@ -15,11 +15,13 @@ from t2iqa.cli.common import (
     ImagesAtOption,
     RichReporter,
     StoreOption,
+    WeightsOption,
     console,
     err_console,
     fail,
     parse_check_options,
     parse_seeds,
+    use_weights,
 )
 
 
@@ -95,6 +97,7 @@ def run(
     ] = None,
     store: StoreOption = DEFAULT_STORE,
     images_at: ImagesAtOption = None,
+    weights: WeightsOption = None,
     engine: Annotated[
         str, typer.Option(help="Where to make and score images: local (this process) or ray.")
     ] = "local",
@@ -115,6 +118,7 @@ def run(
         fail("--batch-size must be 1 or more")
     if overlap not in OVERLAP_MODES:
         fail(f"--overlap must be auto, on or off, not {overlap!r}")
+    use_weights(weights)
     if scorers not in ("default", "embedded"):
         fail(f"--scorers must be 'default' or 'embedded', not {scorers!r}")
     settings = GenerationSettings(

@@ -57,10 +57,17 @@ def go_offline() -> None:
     hub_constants.HF_HUB_OFFLINE = True
 
 
-def prepare_hub(source: str) -> None:
+def prepare_hub(source: str) -> str:
     """Call before loading ``source`` (a hub id or a local path) with a library that may ask
-    the hub: an unreachable hub puts the process offline first."""
+    the hub; load from what it returns. A copy prefetched under ``T2IQA_WEIGHTS`` (checked
+    against its recorded hashes) comes first; else an unreachable hub puts the process
+    offline first, so that the library goes straight to its cache."""
+    from t2iqa.core.prefetched import prefetched
+
+    if (local := prefetched(source)) is not None:
+        return local
     if os.path.exists(os.path.expanduser(source)) or offline_by_setting():
-        return
+        return source
     if not hub_reachable():
         go_offline()
+    return source

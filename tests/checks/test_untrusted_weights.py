@@ -71,3 +71,11 @@ def test_pickled_yolo_files_need_the_users_word(tmp_path: Path) -> None:
     assert not marker.exists()
     [count] = build_checks(["object_count"], {"object_count": {"backend": "yolo"}})
     assert count.config.trust_weights_file is False  # the default refuses
+
+
+def test_malicious_hps_checkpoint_is_refused(tmp_path: Path) -> None:
+    evil, marker = malicious_weights(tmp_path, "hps.pt")
+    [hps] = build_checks(["hps_v21"], {"hps_v21": {"checkpoint": str(evil)}})
+    result = hps.check(items(1, 0)[0])
+    assert result.verdict == "unavailable" and "hps.pt" in result.reason, result
+    assert not marker.exists()
