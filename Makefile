@@ -15,7 +15,8 @@ DEMO_GATE ?= demo-gate
 SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium postgresql
 
 .PHONY: setup system-deps demo dashboard test lint speed speed-checks speed-metrics \
-	speed-dashboard speed-suite-load speed-rerun speed-overlap speed-engines speed-gpu suites clean
+	speed-dashboard speed-suite-load speed-rerun speed-overlap speed-engines speed-scorers speed-gpu \
+	suites clean
 
 setup: $(STAMP) system-deps
 
@@ -142,6 +143,11 @@ speed-overlap: setup
 # Local engine against the Ray engine (a local cluster), and SQLite against PostgreSQL writes.
 speed-engines: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_engines
+
+# Preference scorers (PickScore, HPS v2.1) beside CLIPScore: images/s at batch 1, 32, 128
+# (embedded stand-ins here) and the real models' roofline on a GPU.
+speed-scorers: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_scorers
 
 # Needs a CUDA GPU: generation (SD 1.5, SDXL) and feature networks, random weights.
 speed-gpu: setup
