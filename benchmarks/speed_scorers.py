@@ -1,5 +1,5 @@
-"""Throughput of the preference scorers (``pick_score``, ``hps_v21``) beside CLIPScore, at
-batch 1, 32 and 128, on their embedded stand-ins (this machine has no weights and no GPU),
+"""Throughput of the model scorers (``pick_score``, ``hps_v21``, ``vqa_score``) beside
+CLIPScore, at batch 1, 32 and 128, on their embedded stand-ins (this machine has no weights and no GPU),
 with the roofline of the real models on a GPU beside them.
 
 Each figure: images per second over 128 images (each with its own prompt, so no cached
@@ -21,7 +21,7 @@ from PIL import Image
 
 N = 128
 SCORERS = {"clip_alignment": {"model": "embedded"}, "pick_score": {"model": "embedded"},
-           "hps_v21": {"checkpoint": "embedded"}}  # fmt: skip
+           "hps_v21": {"checkpoint": "embedded"}, "vqa_score": {"model": "embedded"}}  # fmt: skip
 
 
 def transformer_flops(tokens: int, width: int, layers: int, mlp: int = 4) -> float:
@@ -38,6 +38,10 @@ REAL_FLOPS = {
     "clip_alignment": transformer_flops(257, 1024, 24) + transformer_flops(77, 768, 12),
     "pick_score": transformer_flops(257, 1280, 32) + transformer_flops(77, 1024, 24),
     "hps_v21": transformer_flops(257, 1280, 32) + transformer_flops(77, 1024, 24),
+    # Qwen2.5-VL-7B: about 2 FLOPs per parameter per token; a 224 px image is 256 patches for
+    # its 0.67B vision encoder, merged to 64 tokens for the 7.6B language model, plus about 30
+    # tokens of question and template.
+    "vqa_score": 2 * 0.67e9 * 256 + 2 * 7.6e9 * (64 + 30),
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.options import PositiveInt
-from t2iqa.checks.preference import PreferenceCheck
+from t2iqa.checks.scored import ScoringCheck
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.prefetched import WeightSource
 
@@ -71,7 +71,7 @@ def load_hps(model: str, checkpoint: str, device: str) -> Any:
     return load_clip(model, None, weights, None, device)
 
 
-class HpsCheck(PreferenceCheck):
+class HpsCheck(ScoringCheck):
     name = "hps_v21"
     version = "1"
     description = "HPS v2.1: predicted human preference for the image given its prompt"

@@ -21,7 +21,7 @@ from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.options import PositiveInt
-from t2iqa.checks.preference import PreferenceCheck
+from t2iqa.checks.scored import ScoringCheck
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.prefetched import WeightSource
 
@@ -90,7 +90,7 @@ def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, s
     return net, proc, dev
 
 
-class PickScoreCheck(PreferenceCheck):
+class PickScoreCheck(ScoringCheck):
     name = "pick_score"
     version = "1"
     description = "PickScore: predicted human preference for the image given its prompt"

@@ -94,3 +94,8 @@ def plural(noun: str) -> str:
         return noun
     head, _, last = noun.rpartition(" ")
     return f"{head} {_engine().plural_noun(last)}".strip()
+
+
+def with_article(noun: str) -> str:
+    """ "an umbrella", "a bicycle": the indefinite article inflect chooses."""
+    return str(_engine().a(noun))

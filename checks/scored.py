@@ -1,4 +1,4 @@
-"""What the human-preference scorers share (PickScore, HPS v2.1): every image scored in
+"""What the model scorers share (PickScore, HPS v2.1, VQAScore): every image scored in
 batches, a verdict only when the user sets ``min_score``, and "unavailable" (never a score)
 when the weights cannot be loaded. Each scorer says how it loads and scores; this says how a
 score becomes a result."""
@@ -14,10 +14,11 @@ from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult
 
 
-class PreferenceCheck(Check):
+class ScoringCheck(Check):
     label: ClassVar[str]  # the score's name in reasons: "PickScore"
     detail: ClassVar[str]  # the key of the score in the details: "pick_score"
     digits: ClassVar[int] = 2  # shown in reasons
+    low_verdict: ClassVar[str] = "dispreferred"  # below min_score
     gate_measure = "score"  # the run's mean score is what compare and the gate read
     uses_accelerator = True
 
@@ -47,4 +48,4 @@ class PreferenceCheck(Check):
             return self.result("scored", None, score, shown, **details)
         passed = score >= threshold
         reason = f"{shown} {'>=' if passed else '<'} min_score {threshold:g}"
-        return self.result(OK if passed else "dispreferred", passed, score, reason, **details)
+        return self.result(OK if passed else self.low_verdict, passed, score, reason, **details)
