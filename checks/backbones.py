@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from t2iqa.core.errors import Unavailable
-from t2iqa.core.prefetched import WeightSource
+from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 DINOV2_SIZE = 224
 DEFAULT_DINOV2 = "facebook/dinov2-large"  # ViT-L/14, dgm-eval's recommendation
@@ -77,8 +77,8 @@ def load_dinov2(model: str | None) -> torch.nn.Module:
     except Exception as exc:  # offline and not cached, unknown id, not a DINOv2 folder
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise Unavailable(
-            f"cannot load DINOv2 {source}: {first}. With no network, download it once "
-            f"elsewhere (huggingface-cli download {DEFAULT_DINOV2} --local-dir DIR) and pass "
-            "--set-option fd_dinov2.model=DIR"
+            f"cannot load DINOv2 {source}: {first}. With no network: {fetch_hint('fd_dinov2')}; "
+            f"or download it once elsewhere (huggingface-cli download {DEFAULT_DINOV2} "
+            "--local-dir DIR) and pass --set-option fd_dinov2.model=DIR"
         ) from None
     return Dinov2Features(net.eval()).eval()

@@ -34,7 +34,7 @@ from t2iqa.checks.options import NonNegative, PositiveInt
 from t2iqa.core.devices import pick_device
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.hub import prepare_hub
-from t2iqa.core.prefetched import WeightSource, prefetched
+from t2iqa.core.prefetched import WeightSource, fetch_hint, prefetched
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import OK, UNAVAILABLE, CheckResult, stable_hash
 
@@ -169,10 +169,10 @@ def load_clip(
             tokenizer = open_clip.get_tokenizer(model)
     except Exception as exc:  # hub offline, weights not cached, bad file: say which
         raise Unavailable(
-            f"cannot load CLIP {model}/{source}: {brief(exc)}. With "
-            "no network, download the weights once elsewhere into open_clip's cache (or "
-            "--check-option clip_alignment.cache_dir=DIR), or pass a local file with "
-            "clip_alignment.checkpoint=PATH"
+            f"cannot load CLIP {model}/{source}: {brief(exc)}. With no network: "
+            f"{fetch_hint('clip_alignment')}; or download the weights once elsewhere into "
+            "open_clip's cache (or --check-option clip_alignment.cache_dir=DIR), or pass a "
+            "local file with clip_alignment.checkpoint=PATH"
         ) from exc
     net.eval()
     return ClipScorer(net, preprocess, tokenizer, dev, f"{model}/{source}")

@@ -49,7 +49,7 @@ from t2iqa.checks.distances import (
 )
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 from t2iqa.core.errors import Unavailable
-from t2iqa.core.prefetched import WeightSource, prefetched
+from t2iqa.core.prefetched import WeightSource, fetch_hint, prefetched
 from t2iqa.core.results import SetResult
 from t2iqa.core.weights import read_state_dict, state_dict_buffer
 
@@ -132,8 +132,8 @@ def inception_weights_file(weights: str | None) -> Path:
     except Exception as exc:  # no network, or a corrupted download
         raise Unavailable(
             f"cannot download the Inception weights ({type(exc).__name__}: {str(exc)[:160]}); "
-            f"with no network, download {INCEPTION_URL.rsplit('/', 1)[1]} once elsewhere "
-            "and pass inception_weights=PATH"
+            f"with no network: {fetch_hint('fid')}; or download "
+            f"{INCEPTION_URL.rsplit('/', 1)[1]} once elsewhere and pass inception_weights=PATH"
         ) from exc
     return cached
 

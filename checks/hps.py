@@ -24,7 +24,7 @@ from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.options import PositiveInt
 from t2iqa.checks.scored import ScoringCheck
 from t2iqa.core.errors import Unavailable
-from t2iqa.core.prefetched import WeightSource
+from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 HPS_REPO, HPS_FILE = "xswu/HPSv2", "HPS_v2.1_compressed.pt"
 HPS_CHECKPOINT = f"hf-hub:{HPS_REPO}/{HPS_FILE}"
@@ -53,9 +53,10 @@ def checkpoint_file(source: str) -> str:
     except Exception as exc:  # offline and not cached, or no such file
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise Unavailable(
-            f"cannot get the HPS checkpoint {repo}/{filename}: {first}. With no network, "
-            f"download it once elsewhere (huggingface-cli download {repo} {filename} "
-            "--local-dir D) and pass --check-option hps_v21.checkpoint=D/" + filename
+            f"cannot get the HPS checkpoint {repo}/{filename}: {first}. With no network: "
+            f"{fetch_hint('hps_v21')}; or download it once elsewhere (huggingface-cli "
+            f"download {repo} {filename} --local-dir D) and pass --check-option "
+            f"hps_v21.checkpoint=D/{filename}"
         ) from None
 
 

@@ -23,7 +23,7 @@ from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.options import PositiveInt
 from t2iqa.checks.scored import ScoringCheck
 from t2iqa.core.errors import Unavailable
-from t2iqa.core.prefetched import WeightSource
+from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 PICKSCORE_MODEL = "yuvalkirstain/PickScore_v1"
 PICKSCORE_PROCESSOR = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
@@ -82,10 +82,11 @@ def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, s
     except Exception as exc:  # offline and not cached, unknown id, not a CLIP folder
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise Unavailable(
-            f"cannot load PickScore ({model}, processor {processor}): {first}. With no network, "
-            f"download both once elsewhere (huggingface-cli download {PICKSCORE_MODEL} "
-            f"--local-dir M; huggingface-cli download {PICKSCORE_PROCESSOR} --local-dir P) and "
-            "pass --check-option pick_score.model=M --check-option pick_score.processor=P"
+            f"cannot load PickScore ({model}, processor {processor}): {first}. With no network: "
+            f"{fetch_hint('pick_score')}; or download both once elsewhere (huggingface-cli "
+            f"download {PICKSCORE_MODEL} --local-dir M; huggingface-cli download "
+            f"{PICKSCORE_PROCESSOR} --local-dir P) and pass --check-option pick_score.model=M "
+            "--check-option pick_score.processor=P"
         ) from None
     return net, proc, dev
 

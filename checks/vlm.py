@@ -20,7 +20,7 @@ from typing import Any
 from PIL import Image
 
 from t2iqa.core.errors import Unavailable
-from t2iqa.core.prefetched import WeightSource
+from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 DEFAULT_VLM = "Qwen/Qwen2.5-VL-7B-Instruct"
 VLM_WEIGHTS = WeightSource(DEFAULT_VLM, "Qwen2.5-VL 7B Instruct (VQAScore, atoms), about 16 GB",
@@ -89,9 +89,9 @@ def load_vlm(model: str, device: str) -> tuple[Any, Any, str]:
     except Exception as exc:  # offline and not cached, unknown id, not a VLM folder
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise Unavailable(
-            f"cannot load the vision-language model {model}: {first}. With no network, "
-            f"fetch it once elsewhere: t2iqa weights prefetch DIR --only vqa_score, then "
-            "--weights DIR (or huggingface-cli download ID --local-dir D and model=D)"
+            f"cannot load the vision-language model {model}: {first}. With no network: "
+            f"{fetch_hint('vqa_score')}; or huggingface-cli download ID --local-dir D and "
+            "pass model=D"
         ) from None
     processor.tokenizer.padding_side = "left"  # every answer starts at the last position
     return net, processor, dev

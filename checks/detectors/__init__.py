@@ -33,6 +33,7 @@ from t2iqa.checks.detections import Detection
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.expectations import Expectations
 from t2iqa.core.hub import prepare_hub
+from t2iqa.core.prefetched import fetch_hint
 from t2iqa.core.registry import LazyRegistry
 
 EMBEDDED_DETECTOR = "embedded"
@@ -114,9 +115,10 @@ def load_detector(
         raise
     except Exception as exc:  # offline and not cached, unknown id, not a detector folder
         raise Unavailable(
-            f"cannot load detector {source}: {brief(exc)}. With no network, download it once "
-            f"elsewhere (huggingface-cli download {cls.default_model} --local-dir DIR) and "
-            "pass object_count.model=DIR (composition.model=DIR likewise)"
+            f"cannot load detector {source}: {brief(exc)}. With no network: "
+            f"{fetch_hint('object_count')}; or download it once elsewhere (huggingface-cli "
+            f"download {cls.default_model} --local-dir DIR) and pass object_count.model=DIR "
+            "(composition.model=DIR likewise)"
         ) from exc
 
 

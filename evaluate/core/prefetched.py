@@ -52,6 +52,12 @@ class WeightSource:
         return self.key
 
 
+def fetch_hint(scorer: str) -> str:
+    """How to get a scorer's weights onto a machine without network, for its messages."""
+    return (f"t2iqa weights prefetch DIR --only {scorer} on a connected machine, then "
+            "--weights DIR (or T2IQA_WEIGHTS=DIR) here")  # fmt: skip
+
+
 def weights_dir() -> Path | None:
     value = os.environ.get(WEIGHTS_ENV)
     return Path(value).expanduser() if value else None

@@ -47,6 +47,7 @@ def test_missing_weights_are_unavailable_with_the_download_command(tmp_path: Pat
     (result,) = build_checks(["hps_v21"])[0].check_batch(items()[:1])
     assert result.verdict == "unavailable" and result.score is None
     assert "huggingface-cli download xswu/HPSv2 HPS_v2.1_compressed.pt" in result.reason
+    assert "t2iqa weights prefetch DIR --only hps_v21" in result.reason
     missing = build_checks(["hps_v21"], {"hps_v21": {"checkpoint": str(tmp_path / "no.pt")}})
     assert "does not exist" in missing[0].check(items()[0]).reason
 
