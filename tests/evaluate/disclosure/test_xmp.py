@@ -96,3 +96,21 @@ def test_formats_that_cannot_carry_it_are_refused_by_name() -> None:
     assert image_format(data) is None and read_source_type(data) is None
     with pytest.raises(DisclosureError, match="PNG, JPEG and WebP"):
         with_source_type(data, "trainedAlgorithmicMedia")
+
+
+def test_a_hostile_packet_is_read_in_bounded_time() -> None:
+    import time
+
+    # A run of letters before the field's name made an unbounded pattern quadratic.
+    packet = "a" * 300_000 + ':DigitalSourceType="x" ' + "b" * 300_000
+    data = encoded("JPEG", xmp=packet.encode()[:65000])
+    start = time.process_time()
+    read_source_type(data)
+    read_source_type(encoded("PNG", pnginfo=_itxt(packet)))
+    assert time.process_time() - start < 2.0
+
+
+def _itxt(text: str) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", text)
+    return info
