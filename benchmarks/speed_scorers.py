@@ -1,6 +1,6 @@
 """Throughput of the model scorers (``pick_score``, ``hps_v21``, ``vqa_score``) beside
-CLIPScore, at batch 1, 32 and 128, on their embedded stand-ins (this machine has no weights and no GPU),
-with the roofline of the real models on a GPU beside them.
+CLIPScore, at batch 1, 32 and 128, on their embedded stand-ins (this machine has no weights
+and no GPU), with the roofline of the real models on a GPU beside them.
 
 Each figure: images per second over 128 images (each with its own prompt, so no cached
 embedding helps), median of interleaved repeats, with CPU time per image beside wall time
