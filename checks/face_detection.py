@@ -9,6 +9,9 @@ One detector per process and settings; boxes come back in pixels.
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -60,7 +63,32 @@ TILE = 0.6  # a tile's side as a share of the image's: 2 x 2 tiles overlapping b
 MERGE_IOU = 0.3  # finds of one face in the image and in tiles overlap more than this
 
 
+# The faces of the last images seen: people_count and the three representation probes ask
+# for the same image's faces within one batch (five detector passes each time otherwise).
+_RECENT: OrderedDict[tuple[bytes, float], list[Detection]] = OrderedDict()
+_RECENT_LOCK = threading.Lock()  # the dashboard serves sessions from threads
+RECENT_IMAGES = 64
+
+
 def detect_faces(rgb: np.ndarray, min_confidence: float = 0.5) -> list[Detection]:
+    """Faces in the whole image and in 2 x 2 overlapping tiles (``faces_in_tiles``),
+    remembered for the last ``RECENT_IMAGES`` images."""
+    digest = hashlib.blake2b(np.ascontiguousarray(rgb).data, digest_size=16)
+    digest.update(repr(rgb.shape).encode())
+    key = (digest.digest(), min_confidence)
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            _RECENT.move_to_end(key)
+            return list(_RECENT[key])
+    found = faces_in_tiles(rgb, min_confidence)
+    with _RECENT_LOCK:
+        _RECENT[key] = found
+        if len(_RECENT) > RECENT_IMAGES:
+            _RECENT.popitem(last=False)
+    return list(found)
+
+
+def faces_in_tiles(rgb: np.ndarray, min_confidence: float) -> list[Detection]:
     """Faces in the whole image and in 2 x 2 overlapping tiles, each enlarged to the image's
     size: the detector reads a downscaled copy (192 px), so a face under about a tenth of
     the image's side is found only in a tile. Overlapping finds are merged (``nms``)."""
