@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from PIL import Image
 
+from t2iqa.checks.memory import measured
 from t2iqa.core.prefetched import WeightSource
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import (
@@ -202,7 +203,9 @@ def run_check(check: Check, items: Sequence[ImageUnderTest]) -> list[CheckResult
     ]
     todo = [k for k, r in enumerate(results) if r is None]
     try:
-        for k, r in zip(todo, check.check_batch([items[k] for k in todo]), strict=True):
+        with measured(check.name):
+            judged = check.check_batch([items[k] for k in todo])
+        for k, r in zip(todo, judged, strict=True):
             results[k] = r
     except (KeyboardInterrupt, MemoryError):
         raise

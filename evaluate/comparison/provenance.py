@@ -13,13 +13,15 @@ from t2iqa.comparison.runs import RunData
 # Generation packages: differences are what is under test, or at least allowed to be.
 GENERATION_PACKAGES = ("diffusers", "accelerate", "safetensors")
 
+MEASURED = "measured"  # what the run measured about itself (scorer memory)
+
 
 @dataclass(frozen=True)
 class ProvenanceDifference:
     key: str
     baseline: Any
     candidate: Any
-    kind: str  # "under test", "scorer", "scorer setting", "suite" or "environment"
+    kind: str  # "under test", "scorer", "scorer setting", "suite", "environment", "measured"
     affects: tuple[str, ...] = ()  # checks or set metrics whose numbers it makes incomparable
 
 
@@ -51,6 +53,8 @@ def provenance_items(run: RunData) -> dict[str, tuple[Any, str, tuple[str, ...]]
     items["t2iqa.commit"] = ((git.get("commit") or "")[:12] or None, "environment", ())
     for key, value in (prov.get("hardware") or {}).items():
         items[f"hardware.{key}"] = (value, "environment", ())
+    for name, mib in (prov.get("scorer_memory_mib") or {}).items():
+        items[f"memory.{name}"] = (f"{mib:g} MiB", MEASURED, ())
     for name, info in run.checks.items():
         summary = f"v{info['version']} config {info['config_hash']}"
         items[f"checks.{name}"] = (summary, "scorer", (name,))
@@ -93,5 +97,6 @@ def provenance_differences(
         if bv == cv or allowed(key, allow):
             continue
         _, kind, affects = b.get(key) or c[key]
-        out.append(ProvenanceDifference(key, bv, cv, kind, affects))
+        if kind != MEASURED:  # what a run measured about itself is no setting to match
+            out.append(ProvenanceDifference(key, bv, cv, kind, affects))
     return out

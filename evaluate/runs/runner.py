@@ -19,6 +19,7 @@ from PIL import Image
 
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
+from t2iqa.checks.memory import measured, scorer_memory
 from t2iqa.checks.options import collect
 from t2iqa.core.errors import StoreError, T2IQAError, Unavailable
 from t2iqa.core.images import ImageInputError, decode_image, read_image_file
@@ -236,8 +237,9 @@ def execute_run(
     with contextlib.suppress(StoreError):  # a new run has no record yet
         # Until this process loads a model it cannot say which GPU it has: keep what the
         # process that did the work recorded (refreshed below if work is done here).
-        prov["hardware"] = {**store.get_run(run_id).provenance.get("hardware", {}),
-                            **prov["hardware"]}  # fmt: skip
+        before = store.get_run(run_id).provenance
+        prov["hardware"] = {**before.get("hardware", {}), **prov["hardware"]}
+        prov["scorer_memory_mib"] = before.get("scorer_memory_mib", {})
     prov["process"] = this_process()  # who works on the run: readers tell a dead one
     prov["source"] = source.describe()
     prov["engine"] = engine.describe()
@@ -275,6 +277,8 @@ def execute_run(
             prov["source"] = source.describe()
         if (outcome.generated or outcome.scored) and engine.name == "local":
             prov["hardware"] = {**prov["hardware"], **provenance.hardware(config.settings.device)}
+            # What each scorer took, measured in this process (over what earlier ones saw).
+            prov["scorer_memory_mib"] = {**prov.get("scorer_memory_mib", {}), **scorer_memory()}
         store.set_run_provenance(run_id, prov)
     except KeyboardInterrupt:
         if lane is not None:
@@ -450,7 +454,8 @@ def _compute_set_metrics(
                 continue  # already reported by the checks stage
         for metric, key in list(live):
             try:
-                metric.update(items)
+                with measured(metric.name):
+                    metric.update(items)
             except Unavailable as exc:
                 live.remove((metric, key))
                 _warn(outcome, reporter, f"{metric.name}: {exc}")
