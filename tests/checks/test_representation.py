@@ -79,3 +79,11 @@ def test_a_run_of_real_faces_gets_skin_tone_and_clip_probes(tmp_path: Path) -> N
     # The embedded CLIP's labels are arbitrary (random weights), but every face is labelled.
     for name in ("gender_skew", "age_skew"):
         assert got[name].n == 8 and got[name].details["model"].startswith("t2iqa-embedded-clip")
+
+
+def test_a_persons_crop_is_head_and_shoulders_inside_the_image() -> None:
+    from t2iqa.checks.representation import person_crop
+
+    image = Image.new("RGB", (200, 100))
+    assert person_crop(image, (80, 20, 100, 40)).size == (60, 70)  # 3 faces wide, 3.5 tall
+    assert person_crop(image, (0, 0, 20, 20)).size == (40, 60)  # clipped at the edges
