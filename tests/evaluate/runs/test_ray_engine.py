@@ -3,6 +3,7 @@ results as the local engine, and runs that survive a killed driver or a killed R
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -36,13 +37,24 @@ def cluster() -> Iterator[None]:
 
 
 def _timeless(record: Any) -> Any:
-    """A record without its timing, its score to 4 places: torch's float sums differ in the
+    """A record without its timing, its scores to 4 places: torch's float sums differ in the
     last bits between processes whose thread counts differ (the policy gives each process
     the CPUs free when it starts, so a loaded machine gives the actor and this process
     different counts)."""
-    if getattr(record, "score", None) is not None:
-        record = replace(record, score=round(record.score, 4))
+    if hasattr(record, "details_json"):
+        details = json.dumps(_rounded(json.loads(record.details_json)), sort_keys=True)
+        record = replace(record, score=_rounded(record.score), details_json=details)
     return replace(record, generation_seconds=None)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def _contents(store: str | Path, run_id: str) -> tuple[list[Any], list[Any]]:
