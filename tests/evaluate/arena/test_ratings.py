@@ -56,7 +56,7 @@ def test_win_probability_inverts_the_elo_scale() -> None:
 
 
 def test_simulated_raters_the_true_order_and_the_careless_one_flagged() -> None:
-    """The README's coverage figure comes from benchmarks/arena_coverage (200 trials); here
+    """The README's coverage figure comes from benchmarks/arena_coverage (600 trials); here
     a few trials hold the recovery: true order, careless rater flagged, intervals mostly
     covering."""
     results = [trial(seed, replicates=60) for seed in range(6)]
