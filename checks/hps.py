@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from t2iqa.checks.base import ImageUnderTest
+from t2iqa.checks.base import ImageUnderTest, remember_failure
 from t2iqa.checks.options import PositiveInt
 from t2iqa.checks.scored import ScoringCheck
 from t2iqa.core.errors import Unavailable
@@ -60,6 +60,7 @@ def checkpoint_file(source: str) -> str:
         ) from None
 
 
+@remember_failure
 @functools.cache
 def load_hps(model: str, checkpoint: str, device: str) -> Any:
     """The ClipScorer of the fine-tuned model, once per process."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from PIL import Image
 
+from t2iqa.checks.base import remember_failure
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
@@ -66,6 +67,7 @@ def build_embedded(folder: Path) -> Path:
     return build_once(folder, save)
 
 
+@remember_failure
 @functools.cache
 def load_vlm(model: str, device: str) -> tuple[Any, Any, str]:
     """(model, processor, device), once per process; Unavailable with the commands that get
