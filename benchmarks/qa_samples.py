@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 from PIL import Image, ImageDraw, ImageFont
 
@@ -120,10 +121,27 @@ def write_people(out: Path) -> list[Sample]:
     pair.paste(face, (0, 0))
     pair.paste(face.transpose(Image.FLIP_LEFT_RIGHT), (512, 0))
     pair.save(out / "people-two.png")
+    Image.fromarray(enlarged_eye(np.asarray(face))).save(out / "face-eye-enlarged.png")
     return [Sample("face-astronaut.png", "a portrait photo of a woman", None, "pass",
                    "a real face (scikit-image)"),
             Sample("people-two.png", "a couple smiling at the camera", None, "pass",
-                   "two people, the count asked for")]  # fmt: skip
+                   "two people, the count asked for"),
+            Sample("face-eye-enlarged.png", "a portrait photo of a woman", None, "fail",
+                   "the portrait with its left eye enlarged 1.6x")]  # fmt: skip
+
+
+def enlarged_eye(rgb: np.ndarray, scale: float = 1.6) -> np.ndarray:
+    """The face's left eye enlarged ``scale`` times (a feathered patch, as the face
+    benchmark plants it)."""
+    from t2iqa.benchmarks.face_heldout import patch_moved
+    from t2iqa.checks.face_landmarks import faces_with_landmarks
+    from t2iqa.checks.face_symmetry import eye_centre
+
+    face = faces_with_landmarks(rgb)[0]
+    assert face.points is not None
+    pts = face.in_image(face.points)
+    iod = float(np.linalg.norm(eye_centre(pts, "left eye") - eye_centre(pts, "right eye")))
+    return patch_moved(rgb, eye_centre(pts, "left eye"), 0.35 * iod, scale, np.zeros(2))
 
 
 def write_import_files(out: Path, samples: Sequence[Sample]) -> None:

@@ -22,6 +22,7 @@ REGISTRY: LazyRegistry[Check] = LazyRegistry({
     "object_count": "t2iqa.checks.object_count:ObjectCountCheck",
     "composition": "t2iqa.checks.composition:CompositionCheck",
     "people_count": "t2iqa.checks.people_count:PeopleCountCheck",
+    "face_anatomy": "t2iqa.checks.face_anatomy:FaceAnatomyCheck",
     "pick_score": "t2iqa.checks.pick_score:PickScoreCheck",
     "hps_v21": "t2iqa.checks.hps:HpsCheck",
     "vqa_score": "t2iqa.checks.vqa_score:VqaScoreCheck",

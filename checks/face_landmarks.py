@@ -48,20 +48,27 @@ class FaceCrop:
     crop: np.ndarray  # RGB uint8, the face with a margin, enlarged to MESH_SIDE
     points: np.ndarray | None  # 478 x 2 in the crop's pixels; None: the mesh found no face
     too_small: bool = False
+    origin: tuple[int, int] = (0, 0)  # the crop's top-left corner in the image, px
+    scale: float = 1.0  # crop pixels per image pixel
+
+    def in_image(self, points: np.ndarray) -> np.ndarray:
+        """Crop pixel coordinates (N x 2) in the image's pixels."""
+        return points / self.scale + np.asarray(self.origin, dtype=float)
 
 
-def crop_face(rgb: np.ndarray, box: Detection) -> np.ndarray:
+def crop_face(rgb: np.ndarray, box: Detection) -> tuple[np.ndarray, tuple[int, int], float]:
+    """The face with a margin, enlarged to ``MESH_SIDE``; its top-left corner and scale."""
     import cv2
 
     x0, y0, x1, y1 = box.box
     cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * MARGIN / 2
     h, w = rgb.shape[:2]
-    crop = rgb[int(max(cy - half, 0)) : int(min(cy + half, h)),
-               int(max(cx - half, 0)) : int(min(cx + half, w))]  # fmt: skip
+    left, top = int(max(cx - half, 0)), int(max(cy - half, 0))
+    crop = rgb[top : int(min(cy + half, h)), left : int(min(cx + half, w))]
     scale = MESH_SIDE / max(crop.shape[:2])
     if scale > 1:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    return np.ascontiguousarray(crop)
+    return np.ascontiguousarray(crop), (left, top), max(scale, 1.0)
 
 
 def faces_with_landmarks(rgb: np.ndarray, min_confidence: float = 0.5) -> list[FaceCrop]:
@@ -72,7 +79,7 @@ def faces_with_landmarks(rgb: np.ndarray, min_confidence: float = 0.5) -> list[F
         if max(x1 - x0, y1 - y0) < MIN_FACE_SIDE:
             out.append(FaceCrop(box, np.zeros((0, 0, 3), np.uint8), None, too_small=True))
             continue
-        crop = crop_face(rgb, box)
+        crop, origin, scale = crop_face(rgb, box)
         with native_logs_silenced():
             found = face_mesh().process(crop)
         points = None
@@ -80,5 +87,5 @@ def faces_with_landmarks(rgb: np.ndarray, min_confidence: float = 0.5) -> list[F
             h, w = crop.shape[:2]
             marks = found.multi_face_landmarks[0].landmark
             points = np.array([(p.x * w, p.y * h) for p in marks])
-        out.append(FaceCrop(box, crop, points))
+        out.append(FaceCrop(box, crop, points, origin=origin, scale=scale))
     return out
