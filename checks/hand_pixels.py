@@ -10,8 +10,9 @@ the silhouette is read along each finger:
 
 - ``finger_present``: the share of a finger's bone line that lies on skin;
 - ``finger_length``: from the knuckle along the bones, then past the tip landmark for as
-  long as the silhouette goes on, against the other long fingers (proportions from
-  anthropometry: index 0.93, ring 0.95, little 0.77 of the middle finger's length);
+  long as the silhouette goes on (following the finger's centreline), against the other long
+  fingers (proportions from anthropometry: index 0.93, ring 0.95, little 0.77 of the middle
+  finger's length), and the skin past the tip landmark alone (at most 0.18 palm lengths);
 - ``finger_count``: skin runs crossing lines through the fingers' middle and outer joints,
   each of which must hold a landmark finger: a run holding none is a finger too many; two
   landmark fingers within one finger's width on one run are one finger (the other missing);
@@ -164,9 +165,12 @@ def polyline(pts: np.ndarray, chain: tuple[int, ...], step: float) -> np.ndarray
 MIN_RUN = 0.3
 # A finger is where its landmarks are when this share of its bone line is on skin.
 MIN_PRESENT = 0.7
-# Skin past the tip landmark, as a share of the finger's landmark length: MediaPipe puts
-# the tip landmark at the pad, 5-15% short of the real end; more is finger it did not see.
-MAX_BEYOND_TIP = 0.2
+# Skin past the tip landmark, in palm lengths: MediaPipe puts the tip landmark at the pad,
+# about half a distal phalanx (0.05-0.07 palm) short of the real end; more is finger it did
+# not see. In palm lengths, not the finger's own: the gap is about the same on every finger,
+# so on the shortest (little) finger a share of its own length ran up to 0.21 on real photos
+# (the dev split and extra warped copies); in palm lengths the most was 0.15.
+MAX_BEYOND_TIP = 0.18
 # A finger's length (over its anthropometric proportion) against the other long fingers'.
 MAX_LENGTH_RATIO = 1.3
 # Two landmark fingers on one run closer than this many finger widths are one finger.
@@ -175,18 +179,50 @@ MIN_FINGER_SPACING = 0.9
 # a few degrees of play; landmark noise on real photos stays under 11.
 MAX_SIDEWAYS = 15.0
 GAP = 3  # pixels off the silhouette that end a march or a run (anti-aliasing, JPEG)
+RECENTRE = 4  # pixels between a march's re-centrings on the finger
+# Half the widest finger, x palm length: long fingers are about 0.16-0.2 palm lengths wide.
+FINGER_HALF_WIDTH = 0.15
 
 
 def march(sil: Silhouette, start: np.ndarray, direction: np.ndarray, limit: float) -> float:
-    """How far (pixels) the silhouette goes on from ``start`` along ``direction``."""
-    steps = np.arange(1, max(int(limit), 1) + 1, dtype=np.float64)
-    on = sil.on_skin(start + steps[:, None] * direction)
-    off = np.flatnonzero(~on)
-    # The first gap of GAP consecutive off-skin steps ends the finger.
-    for k in off:
-        if k + GAP <= len(on) and not on[k : k + GAP].any():
-            return float(k)
-    return float(len(on))
+    """How far (pixels, along the finger) the silhouette goes on from ``start``.
+
+    The march follows the finger's centreline: every ``RECENTRE`` pixels it moves to the
+    middle of the skin run across its path and turns toward where that middle has been
+    heading, so a long finger (or one whose last bone the landmarks misjudge by a few
+    degrees) is followed to its end instead of being left through its side. Where the run is
+    wider than a finger (the march is on the palm or a blob) it goes straight on."""
+    pos = np.asarray(start, dtype=np.float64)
+    heading = np.asarray(direction, dtype=np.float64)
+    reach = max(int(FINGER_HALF_WIDTH * sil.palm), 2)
+    offsets = np.arange(-reach, reach + 1, dtype=np.float64)
+    last_on, off_run, centres = 0, 0, [pos.copy()]
+    for step in range(1, max(int(limit), 1) + 1):
+        pos = pos + heading
+        if not sil.on_skin(pos[None])[0]:
+            off_run += 1
+            if off_run >= GAP:  # GAP consecutive off-skin steps end the finger
+                break
+            continue
+        off_run, last_on = 0, step
+        if step % RECENTRE:
+            continue
+        normal = np.array([-heading[1], heading[0]])
+        on = sil.on_skin(pos + offsets[:, None] * normal)
+        lo = hi = reach
+        while lo > 0 and on[lo - 1]:
+            lo -= 1
+        while hi < len(on) - 1 and on[hi + 1]:
+            hi += 1
+        if lo == 0 and hi == len(on) - 1:
+            continue  # wider than a finger: not following one
+        pos = pos + ((lo + hi) / 2 - reach) * normal
+        centres.append(pos.copy())
+        if len(centres) > 2:
+            turn = centres[-1] - centres[-3]
+            heading = heading + 0.5 * turn / (np.linalg.norm(turn) + 1e-9)
+            heading /= np.linalg.norm(heading)
+    return float(last_on if off_run >= GAP else step)
 
 
 def curled(pts: np.ndarray, chain: tuple[int, int, int, int]) -> bool:
@@ -293,7 +329,7 @@ def pixel_tests(rgb: np.ndarray, pts: np.ndarray, normal: np.ndarray) -> tuple[
         return out, {"silhouette": None}
     fingers = {name: measure_finger(sil, pts, name) for name in FINGER_CHAINS}
     out += [_present(f) for f in fingers.values()]
-    out += _lengths(fingers)
+    out += _lengths(fingers, sil.palm)
     runs = {level: crossing_runs(sil, pts, joint) for level, joint in (("middle", 1),
                                                                          ("outer", 2))}  # fmt: skip
     out += _counts(runs, pts)
@@ -317,14 +353,14 @@ def _present(f: FingerPixels) -> PixelTest:
                      f"its line on skin (>= {100 * MIN_PRESENT:.0f}%)", chain)  # fmt: skip
 
 
-def _lengths(fingers: dict[str, FingerPixels]) -> list[PixelTest]:
+def _lengths(fingers: dict[str, FingerPixels], palm: float) -> list[PixelTest]:
     out = []
     for f in fingers.values():
         if f.length is None or f.beyond_tip is None or f.name == "thumb":
             continue
-        share = f.beyond_tip / max(f.length - f.beyond_tip, 1.0)
+        share = f.beyond_tip / max(palm, 1.0)
         out.append(PixelTest("finger_length", f.name, share <= MAX_BEYOND_TIP,
-                             f"{f.name} finger goes on {share:.2f} x its length past its tip "
+                             f"{f.name} finger goes on {share:.2f} palm lengths past its tip "
                              f"landmark (<= {MAX_BEYOND_TIP:.2f}): too long",
                              (FINGER_CHAINS[f.name][3],)))  # fmt: skip
     scaled = {n: f.length / PROPORTION[n] for n, f in fingers.items()

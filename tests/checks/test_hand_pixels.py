@@ -117,3 +117,30 @@ def test_no_silhouette_when_nothing_separates_hand_from_background() -> None:
     pts[9, :2] = pts[0, :2] + (0, 40)
     assert segment_hand(flat, pts) is None or not segment_hand(flat, pts).mask.all()
     assert all(name in FINGER_CHAINS for name in LONG)
+
+
+def test_the_march_follows_a_long_finger_whose_last_bone_points_a_little_off() -> None:
+    import cv2
+
+    from t2iqa.checks.hand_pixels import Silhouette, march
+
+    # A finger 30 px wide running 400 px to the right with a gentle downward bend; the march
+    # starts on its axis with a heading 6 degrees off it (a misjudged last bone).
+    mask = np.zeros((300, 600), np.uint8)
+    axis = np.array([(x, 100 + 0.0004 * x * x) for x in range(0, 420)], np.int32)
+    cv2.polylines(mask, [axis], False, 1, thickness=30)
+    sil = Silhouette(mask.astype(bool), (0, 0), palm=100.0)
+    heading = np.array([np.cos(np.radians(-6)), np.sin(np.radians(-6))])
+    reach = march(sil, np.array([0.0, 100.0]), heading, 600)
+    straight_exit = 15 / np.sin(np.radians(6))  # where a straight line leaves the finger
+    assert reach > 400 > straight_exit
+    assert reach < 480  # and it stops at the finger's end, not the mask's edge
+
+
+def test_the_march_stops_where_the_finger_ends() -> None:
+    from t2iqa.checks.hand_pixels import Silhouette, march
+
+    mask = np.zeros((100, 300), bool)
+    mask[40:60, :200] = True
+    sil = Silhouette(mask, (0, 0), palm=100.0)
+    assert march(sil, np.array([0.0, 50.0]), np.array([1.0, 0.0]), 290) == pytest.approx(199, abs=1)
