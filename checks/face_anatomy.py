@@ -70,7 +70,7 @@ MOUTH_SIMILARITY = 0.3  # edge correlation below which the mouth's axis is not t
 class FaceJudgement:
     failed: list[str] = field(default_factory=list)  # "eye_size: ..." messages
     skipped: list[str] = field(default_factory=list)  # tests not run, and why
-    measured: dict[str, float] = field(default_factory=dict)
+    measured: dict[str, float | None] = field(default_factory=dict)
     regions: list[tuple[str, np.ndarray]] = field(default_factory=list)  # label, box
 
 
@@ -105,7 +105,7 @@ def judge_eyes(face: UprightFace, out: FaceJudgement) -> None:
         return
     out.measured.update(eye_similarity=round(pair.similarity, 3),
                         eye_agreement=round(pair.agreement, 3))  # fmt: skip
-    trusted = trusted_eyes(pair, out.measured["turn"])
+    trusted = trusted_eyes(pair, turn(face))
     if trusted is None:
         out.skipped.append(f"eyes: too unlike to compare (match {pair.similarity:.2f}; "
                            "glasses, hair, a wink or shadow)")  # fmt: skip
@@ -158,12 +158,15 @@ def judge_face(crop: FaceCrop, min_iod: float) -> tuple[FaceJudgement, UprightFa
     out = FaceJudgement()
     assert crop.points is not None
     face = upright(crop.crop, crop.points)
-    iod_px = face.iod / crop.scale
-    out.measured.update(iod_px=round(iod_px, 1), turn=round(turn(face), 3))
+    iod_px, turned = face.iod / crop.scale, turn(face)
+    # No outline on one side (a face cut off or a mesh astray) is unbounded: stored as None,
+    # as stored results stay plain JSON.
+    out.measured.update(iod_px=round(iod_px, 1),
+                        turn=round(turned, 3) if np.isfinite(turned) else None)  # fmt: skip
     if iod_px < min_iod:
         out.skipped.append(f"too small ({iod_px:.0f} px between the eyes, under {min_iod})")
         return out, None
-    if not 1 / TURN <= out.measured["turn"] <= TURN:
+    if not 1 / TURN <= turned <= TURN:
         out.skipped.append("turned too far from the camera to compare its sides")
         return out, None
     judge_eyes(face, out)

@@ -3,6 +3,8 @@ and the symmetry measurements on drawn faces whose answer is known."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -74,6 +76,13 @@ def test_faces_it_cannot_judge_say_why(astronaut: Image.Image) -> None:
     small = astronaut.resize((160, 160))  # about 13 px between the eyes
     result = judged(small)
     assert result.passed is None and "too small" in result.reason
+    from skimage import data
+
+    # The cameraman's face is small, and its outline on one side is not found: no infinite
+    # value reaches the stored details.
+    camera = judged(Image.fromarray(data.camera()).convert("RGB"))
+    assert "too small" in camera.reason
+    json.dumps(camera.details, allow_nan=False)
 
 
 def drawn_face(mouth_dx: float) -> tuple[np.ndarray, np.ndarray]:
