@@ -107,21 +107,32 @@ def patch_moved(
     return (alpha * moved + (1 - alpha) * base).astype(np.uint8)
 
 
-def planted(photo: Image.Image, rng: random.Random) -> Iterator[tuple[str, Image.Image]]:
-    """The three deformations, drawn from the photo's largest face's mesh."""
+def face_geometry(rgb: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray], float] | None:
+    """The largest face's mesh points in the image's pixels, its eye centres and IOD (px);
+    None where no face has a mesh."""
     from t2iqa.checks.face_landmarks import faces_with_landmarks
-    from t2iqa.checks.face_symmetry import MOUTH, eye_centre
+    from t2iqa.checks.face_symmetry import eye_centre
 
-    rgb = np.asarray(photo)
     faces = [f for f in faces_with_landmarks(rgb) if f.points is not None]
     if not faces:
-        return
+        return None
     face = max(faces, key=lambda f: f.box.box[2] - f.box.box[0])
     assert face.points is not None
     pts = face.in_image(face.points)
     eyes = {e: eye_centre(pts, e) for e in ("left eye", "right eye")}
+    return pts, eyes, float(np.linalg.norm(eyes["left eye"] - eyes["right eye"]))
+
+
+def planted(photo: Image.Image, rng: random.Random) -> Iterator[tuple[str, Image.Image]]:
+    """The three deformations, drawn from the photo's largest face's mesh."""
+    from t2iqa.checks.face_symmetry import MOUTH
+
+    rgb = np.asarray(photo)
+    geometry = face_geometry(rgb)
+    if geometry is None:
+        return
+    pts, eyes, iod = geometry
     across = eyes["left eye"] - eyes["right eye"]
-    iod = float(np.linalg.norm(across))
     up = np.array([across[1], -across[0]]) / iod  # square to the eye line, toward the forehead
     eye = eyes[rng.choice(sorted(eyes))]
     yield (

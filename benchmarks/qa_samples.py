@@ -133,15 +133,12 @@ def write_people(out: Path) -> list[Sample]:
 def enlarged_eye(rgb: np.ndarray, scale: float = 1.6) -> np.ndarray:
     """The face's left eye enlarged ``scale`` times (a feathered patch, as the face
     benchmark plants it)."""
-    from t2iqa.benchmarks.face_heldout import patch_moved
-    from t2iqa.checks.face_landmarks import faces_with_landmarks
-    from t2iqa.checks.face_symmetry import eye_centre
+    from t2iqa.benchmarks.face_heldout import face_geometry, patch_moved
 
-    face = faces_with_landmarks(rgb)[0]
-    assert face.points is not None
-    pts = face.in_image(face.points)
-    iod = float(np.linalg.norm(eye_centre(pts, "left eye") - eye_centre(pts, "right eye")))
-    return patch_moved(rgb, eye_centre(pts, "left eye"), 0.35 * iod, scale, np.zeros(2))
+    geometry = face_geometry(rgb)
+    assert geometry is not None, "the sample photo must show a face"
+    _, eyes, iod = geometry
+    return patch_moved(rgb, eyes["left eye"], 0.35 * iod, scale, np.zeros(2))
 
 
 def write_import_files(out: Path, samples: Sequence[Sample]) -> None:
