@@ -1,6 +1,6 @@
-"""Throughput of the model scorers (``pick_score``, ``hps_v21``, ``vqa_score``) beside
-CLIPScore, at batch 1, 32 and 128, on their embedded stand-ins (this machine has no weights
-and no GPU), with the roofline of the real models on a GPU beside them.
+"""Throughput of the model scorers (``pick_score``, ``hps_v21``, ``image_reward``,
+``vqa_score``) beside CLIPScore, at batch 1, 32 and 128, on their embedded stand-ins (this
+machine has no weights and no GPU), with the roofline of the real models on a GPU beside them.
 
 Each figure: images per second over 128 images (each with its own prompt, so no cached
 embedding helps), median of interleaved repeats, with CPU time per image beside wall time
@@ -21,7 +21,8 @@ from PIL import Image
 
 N = 128
 SCORERS = {"clip_alignment": {"model": "embedded"}, "pick_score": {"model": "embedded"},
-           "hps_v21": {"checkpoint": "embedded"}, "vqa_score": {"model": "embedded"}}  # fmt: skip
+           "hps_v21": {"checkpoint": "embedded"}, "image_reward": {"checkpoint": "embedded"},
+           "vqa_score": {"model": "embedded"}}  # fmt: skip
 
 
 def transformer_flops(tokens: int, width: int, layers: int, mlp: int = 4) -> float:
@@ -38,6 +39,13 @@ REAL_FLOPS = {
     "clip_alignment": transformer_flops(257, 1024, 24) + transformer_flops(77, 768, 12),
     "pick_score": transformer_flops(257, 1280, 32) + transformer_flops(77, 1024, 24),
     "hps_v21": transformer_flops(257, 1280, 32) + transformer_flops(77, 1024, 24),
+    # ImageReward: BLIP's ViT-L/16 at 224 (197 tokens, 1024 wide, 24 layers) and its BERT-base
+    # over 35 prompt tokens (768 wide, 12 layers), each layer also attending to the 197 image
+    # tokens (query and output projections of the prompt, key and value of the image from
+    # 1024 to 768 wide, and the 35 x 197 scores).
+    "image_reward": transformer_flops(197, 1024, 24)
+    + transformer_flops(35, 768, 12)
+    + 12 * 2 * (2 * 35 * 768**2 + 2 * 197 * 1024 * 768 + 2 * 35 * 197 * 768),
     # Qwen2.5-VL-7B: about 2 FLOPs per parameter per token; a 224 px image is 256 patches for
     # its 0.67B vision encoder, merged to 64 tokens for the 7.6B language model, plus about 30
     # tokens of question and template.

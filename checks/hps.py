@@ -16,48 +16,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest, remember_failure
-from t2iqa.checks.options import PositiveInt
-from t2iqa.checks.scored import ScoringCheck
-from t2iqa.core.errors import Unavailable
-from t2iqa.core.prefetched import WeightSource, fetch_hint
+from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file
+from t2iqa.core.prefetched import WeightSource
 
 HPS_REPO, HPS_FILE = "xswu/HPSv2", "HPS_v2.1_compressed.pt"
 HPS_CHECKPOINT = f"hf-hub:{HPS_REPO}/{HPS_FILE}"
 EMBEDDED = "embedded"
 HPS_WEIGHTS = WeightSource(HPS_CHECKPOINT, "HPS v2.1 checkpoint (ViT-H/14), about 2 GB")
-
-
-def checkpoint_file(source: str) -> str:
-    """A local path for ``source``: a file, or ``hf-hub:REPO/FILE`` from the hub's cache (the
-    hub is asked only when it can answer)."""
-    from t2iqa.core.hub import prepare_hub
-    from t2iqa.core.prefetched import prefetched
-
-    if (local := prefetched(source)) is not None:
-        return local
-    if not source.startswith("hf-hub:"):
-        if not Path(source).is_file():
-            raise Unavailable(f"HPS checkpoint {source} does not exist")
-        return source
-    repo, _, filename = source.removeprefix("hf-hub:").rpartition("/")
-    prepare_hub(repo)
-    try:
-        from huggingface_hub import hf_hub_download
-
-        return hf_hub_download(repo, filename)
-    except Exception as exc:  # offline and not cached, or no such file
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise Unavailable(
-            f"cannot get the HPS checkpoint {repo}/{filename}: {first}. With no network: "
-            f"{fetch_hint('hps_v21')}; or download it once elsewhere (huggingface-cli "
-            f"download {repo} {filename} --local-dir D) and pass --check-option "
-            f"hps_v21.checkpoint=D/{filename}"
-        ) from None
 
 
 @remember_failure
@@ -69,7 +38,7 @@ def load_hps(model: str, checkpoint: str, device: str) -> Any:
     if checkpoint == EMBEDDED:
         model, weights = EMBEDDED_CLIP, str(register_embedded_clip()[1])
     else:
-        weights = checkpoint_file(checkpoint)
+        weights = checkpoint_file(checkpoint, "hps_v21", "HPS")
     return load_clip(model, None, weights, None, device)
 
 
@@ -86,12 +55,9 @@ class HpsCheck(ScoringCheck):
     gate_tolerance = 0.005
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ScorerConfig):
         checkpoint: str = HPS_CHECKPOINT  # hf-hub:REPO/FILE, a local file, or "embedded"
         model: str = "ViT-H-14"  # the open_clip architecture the checkpoint fits
-        device: str = "auto"
-        batch_size: PositiveInt = 16
-        min_score: float | None = None  # a verdict below this; None: score only
 
     def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
         c = self.config

@@ -20,9 +20,8 @@ from types import MappingProxyType
 from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest
-from t2iqa.checks.options import PositiveInt
-from t2iqa.checks.scored import ScoringCheck
-from t2iqa.core.errors import Unavailable
+from t2iqa.checks.scored import ScorerConfig, ScoringCheck
+from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 PICKSCORE_MODEL = "yuvalkirstain/PickScore_v1"
@@ -80,11 +79,10 @@ def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, s
             net = CLIPModel.from_pretrained(model).to(dev).eval()
             proc = AutoProcessor.from_pretrained(processor)
     except Exception as exc:  # offline and not cached, unknown id, not a CLIP folder
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise Unavailable(
-            f"cannot load PickScore ({model}, processor {processor}): {first}. With no network: "
-            f"{fetch_hint('pick_score')}; or download both once elsewhere (huggingface-cli "
-            f"download {PICKSCORE_MODEL} --local-dir M; huggingface-cli download "
+            f"cannot load PickScore ({model}, processor {processor}): {first_line(exc)}. With "
+            f"no network: {fetch_hint('pick_score')}; or download both once elsewhere "
+            f"(huggingface-cli download {PICKSCORE_MODEL} --local-dir M; huggingface-cli download "
             f"{PICKSCORE_PROCESSOR} --local-dir P) and pass --check-option pick_score.model=M "
             "--check-option pick_score.processor=P"
         ) from None
@@ -104,12 +102,9 @@ class PickScoreCheck(ScoringCheck):
     gate_tolerance = 0.2
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ScorerConfig):
         model: str = PICKSCORE_MODEL  # hub id, local folder, or "embedded" (plumbing only)
         processor: str = PICKSCORE_PROCESSOR  # the CLIP-H processor PickScore was trained with
-        device: str = "auto"
-        batch_size: PositiveInt = 16
-        min_score: float | None = None  # a verdict below this; None: score only
 
     def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
         c = self.config

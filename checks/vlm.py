@@ -20,7 +20,7 @@ from typing import Any
 from PIL import Image
 
 from t2iqa.checks.base import remember_failure
-from t2iqa.core.errors import Unavailable
+from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 DEFAULT_VLM = "Qwen/Qwen2.5-VL-7B-Instruct"
@@ -89,9 +89,8 @@ def load_vlm(model: str, device: str) -> tuple[Any, Any, str]:
             net = AutoModelForImageTextToText.from_pretrained(source).to(dev).eval()
             processor = AutoProcessor.from_pretrained(source)
     except Exception as exc:  # offline and not cached, unknown id, not a VLM folder
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise Unavailable(
-            f"cannot load the vision-language model {model}: {first}. With no network: "
+            f"cannot load the vision-language model {model}: {first_line(exc)}. With no network: "
             f"{fetch_hint('vqa_score')}; or huggingface-cli download ID --local-dir D and "
             "pass model=D"
         ) from None

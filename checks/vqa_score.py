@@ -21,7 +21,7 @@ from typing import Any
 
 from t2iqa.checks.base import Check, ImageUnderTest
 from t2iqa.checks.options import Fraction, PositiveInt
-from t2iqa.checks.scored import ScoringCheck
+from t2iqa.checks.scored import ScorerConfig, ScoringCheck
 from t2iqa.checks.vlm import DEFAULT_VLM, EMBEDDED, VLM_WEIGHTS, load_vlm, yes_probability
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.nouns import plural, with_article
@@ -46,13 +46,12 @@ class VqaScoreCheck(ScoringCheck):
     gate_tolerance = 0.02
 
     @dataclass(frozen=True)
-    class Config:
+    class Config(ScorerConfig):
         model: str = DEFAULT_VLM  # any transformers image-text-to-text model, or "embedded"
         question: str = QUESTION  # "{}" is replaced by the prompt
         answer: str = "Yes"
-        device: str = "auto"
-        batch_size: PositiveInt = 8
-        min_score: Fraction | None = None  # a verdict below this; None: score only
+        batch_size: PositiveInt = 8  # a VLM's activations are larger
+        min_score: Fraction | None = None  # P(yes) is a probability
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)

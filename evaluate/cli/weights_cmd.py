@@ -59,6 +59,7 @@ def weights_prefetch(
 ) -> None:
     """Download the default weights (a connected machine) and record every file's size and
     SHA-256 in DIR/t2iqa-weights.json; exit 1 if any could not be fetched."""
+    from t2iqa.core.errors import first_line
     from t2iqa.core.prefetched import RECORD, fetch, record
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ def weights_prefetch(
             entry = record(folder, source, local, revision)
         except Exception as exc:  # offline, unknown id, disk full: this one, then the rest
             failed += 1
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            first = first_line(exc)[:200]
             err_console.print(f"[yellow]not fetched[/] {key}: {first}", highlight=False)
             continue
         fetched += 1

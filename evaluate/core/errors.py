@@ -33,3 +33,9 @@ class Unavailable(RuntimeError):
     missing, or a device is absent. It reports ``unavailable`` with this message, which says
     what to install or pass, and never invents a score. Not a T2IQAError: the rest of a run
     or batch goes on without it."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error, for a message of ours that goes on to say what
+    to do (model loaders put a page of advice after it); the error's type when it is empty."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
