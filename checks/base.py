@@ -58,6 +58,11 @@ def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
             failures[args] = exc
             raise
 
+    def cache_clear() -> None:  # as functools.cache's: the runner releases models with it
+        failures.clear()
+        load.cache_clear()  # type: ignore[attr-defined]
+
+    wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -151,6 +156,11 @@ class Check(Configured, ABC):
     # Whether the check's model runs faster on a GPU (CLIP, detectors): the Ray engine puts
     # such checks on GPU actors where the cluster has GPUs, the rest on CPU actors.
     uses_accelerator: ClassVar[bool] = False
+    # What its default model takes on the accelerator, MiB (weights at the dtype it loads;
+    # None: no large model), and its cached model loaders: a run loads checks whose models do
+    # not fit together one group after another, clearing each group's loaders (memory_plan).
+    model_mib: ClassVar[float | None] = None
+    loaders: ClassVar[tuple[Any, ...]] = ()
 
     def config_hash(self) -> str:
         return stable_hash({"check": self.name, "version": self.version, **self.config_dict()})

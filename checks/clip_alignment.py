@@ -188,6 +188,8 @@ def clip_score(image_emb: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
 class ClipAlignmentCheck(Check):
     name = "clip_alignment"
     uses_accelerator = True
+    model_mib = 1633  # ViT-L/14: 428M parameters in float32
+    loaders = (load_clip,)
     version = "1"
     description = "CLIPScore and rank of the image's own prompt among the suite's prompts"
     packages = ("open-clip-torch",)

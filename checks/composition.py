@@ -30,10 +30,10 @@ from typing import Any, Literal
 from PIL import Image
 
 from t2iqa.checks.base import Check, ImageUnderTest
-from t2iqa.checks.clip_alignment import CLIP_WEIGHTS
+from t2iqa.checks.clip_alignment import CLIP_WEIGHTS, load_clip
 from t2iqa.checks.colors import ColorNamer, color_namer
 from t2iqa.checks.detections import Box, Detection
-from t2iqa.checks.detectors import DetectorOptions, expected_nouns
+from t2iqa.checks.detectors import DetectorOptions, expected_nouns, load_detector
 from t2iqa.checks.detectors.mask2former import MASK2FORMER_WEIGHTS
 from t2iqa.checks.detectors.owl import OWL_WEIGHTS
 from t2iqa.checks.geneval_rules import GenEvalRules, kept_objects, verdict_on_kept
@@ -102,6 +102,8 @@ def near(a: Box, b: Box, gap: float) -> bool:
 class CompositionCheck(Check):
     name = "composition"
     uses_accelerator = True
+    model_mib = 590 + 1633  # the detector and GenEval's colour CLIP (ViT-L/14), float32
+    loaders = (load_detector, color_namer, load_clip)
     verifies_expectations = True
     version = "2"
     description = "the objects the prompt asks for, their colours and where they stand (GenEval)"

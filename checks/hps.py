@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest, remember_failure
+from t2iqa.checks.clip_alignment import load_clip
 from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file
 from t2iqa.core.prefetched import WeightSource
 
@@ -33,7 +34,7 @@ HPS_WEIGHTS = WeightSource(HPS_CHECKPOINT, "HPS v2.1 checkpoint (ViT-H/14), abou
 @functools.cache
 def load_hps(model: str, checkpoint: str, device: str) -> Any:
     """The ClipScorer of the fine-tuned model, once per process."""
-    from t2iqa.checks.clip_alignment import EMBEDDED_CLIP, load_clip, register_embedded_clip
+    from t2iqa.checks.clip_alignment import EMBEDDED_CLIP, register_embedded_clip
 
     if checkpoint == EMBEDDED:
         model, weights = EMBEDDED_CLIP, str(register_embedded_clip()[1])
@@ -49,6 +50,8 @@ class HpsCheck(ScoringCheck):
     label, detail, digits = "HPS v2.1", "hps", 4
     weights = (HPS_WEIGHTS,)
     packages = ("open-clip-torch",)
+    model_mib = 3761  # open_clip ViT-H/14: 986M parameters in float32
+    loaders = (load_hps, load_clip)
     embedded_options = MappingProxyType({"checkpoint": EMBEDDED})
     score_unit = "HPS (cosine)"
     # Models on the authors' leaderboard differ by 0.005-0.02: a drop beyond 0.005 is news.

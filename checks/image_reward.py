@@ -132,6 +132,8 @@ class ImageRewardCheck(ScoringCheck):
     label, detail = "ImageReward", "image_reward"
     weights = IMAGEREWARD_WEIGHTS
     packages = ("transformers",)
+    model_mib = 1700  # BLIP ViT-L/16 and BERT-base with cross-attention: 446M in float32
+    loaders = (load_image_reward,)
     embedded_options = MappingProxyType({"checkpoint": EMBEDDED})
     score_unit = "ImageReward (standard deviations from its training mean)"
     # Models on the authors' benchmark differ by 0.05-0.3; seeds move a run's mean by a few

@@ -96,6 +96,8 @@ class PickScoreCheck(ScoringCheck):
     label, detail = "PickScore", "pick_score"
     weights = PICKSCORE_WEIGHTS
     packages = ("transformers",)
+    model_mib = 3761  # CLIP ViT-H/14: 986M parameters in float32
+    loaders = (load_pickscore,)
     embedded_options = MappingProxyType({"model": EMBEDDED})
     score_unit = "PickScore (logit scale x cosine)"
     # Seeds move a run's mean by about a tenth; 0.2 keeps the gate from firing on noise.

@@ -24,6 +24,7 @@ from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 DEFAULT_VLM = "Qwen/Qwen2.5-VL-7B-Instruct"
+VLM_MIB = 15830  # its 8.3B parameters in bfloat16, the dtype its checkpoint loads in
 VLM_WEIGHTS = WeightSource(DEFAULT_VLM, "Qwen2.5-VL 7B Instruct (VQAScore, atoms), about 16 GB",
                            ("*.json", "*.txt", "*.safetensors", "*.model"))  # fmt: skip
 EMBEDDED = "embedded"

@@ -22,7 +22,14 @@ from typing import Any
 from t2iqa.checks.base import Check, ImageUnderTest
 from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.checks.scored import ScorerConfig, ScoringCheck
-from t2iqa.checks.vlm import DEFAULT_VLM, EMBEDDED, VLM_WEIGHTS, load_vlm, yes_probability
+from t2iqa.checks.vlm import (
+    DEFAULT_VLM,
+    EMBEDDED,
+    VLM_MIB,
+    VLM_WEIGHTS,
+    load_vlm,
+    yes_probability,
+)
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.nouns import plural, with_article
 from t2iqa.core.prompts import PromptSpec
@@ -40,6 +47,8 @@ class VqaScoreCheck(ScoringCheck):
     description = "VQAScore: P(yes) that the image shows the prompt, from a vision-language model"
     label, detail, digits, low_verdict = "VQAScore", "vqa_score", 3, "misaligned"
     packages = ("transformers",)
+    model_mib = VLM_MIB
+    loaders = (load_vlm,)  # shared with the other VLM check: one model, planned together
     weights = (VLM_WEIGHTS,)
     embedded_options = MappingProxyType({"model": EMBEDDED})
     score_unit = "P(yes)"
@@ -107,6 +116,8 @@ class VqaAtomsCheck(Check):
     verifies_expectations = True
     uses_accelerator = True
     packages = ("transformers",)
+    model_mib = VLM_MIB
+    loaders = (load_vlm,)  # shared with the other VLM check: one model, planned together
     weights = (VLM_WEIGHTS,)
     embedded_options = MappingProxyType({"model": EMBEDDED})
     not_applicable_reason = "the prompt states no objects, counts, colours, positions or text"

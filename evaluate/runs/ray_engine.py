@@ -125,7 +125,7 @@ class Score:
         self.checks, self.stage, self.expected = list(checks), stage, expected
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        from t2iqa.runs.runner import check_flags
+        from t2iqa.runs.scoring import check_flags
 
         out = {k: list(batch[k]) for k in ROW}
         start = time.perf_counter()
@@ -270,7 +270,7 @@ def run_on_ray(
 ) -> StageTimes:
     """Make and score ``todo`` on the cluster, writing each batch to ``store`` as it comes
     back; the outcome counts as the local engine's do. Returns each stage's busy time."""
-    from t2iqa.runs.runner import check_flags
+    from t2iqa.runs.scoring import check_flags
 
     start = time.perf_counter()
     connect(address)

@@ -10,19 +10,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from t2iqa.checks import build_checks, build_set_metrics
-from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash, run_check
+from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash
 from t2iqa.checks.memory import measured, scorer_memory
 from t2iqa.checks.options import collect
 from t2iqa.core.errors import StoreError, T2IQAError, Unavailable
-from t2iqa.core.images import ImageInputError, decode_image, read_image_file
+from t2iqa.core.images import ImageInputError, decode_image
 from t2iqa.core.results import stable_hash
 from t2iqa.generation import source_for
 from t2iqa.generation.base import (
@@ -34,22 +32,16 @@ from t2iqa.generation.base import (
     generate_with_backoff,
 )
 from t2iqa.generation.embedded import EMBEDDED_MODEL_ID
-from t2iqa.runs import provenance
+from t2iqa.runs import memory_plan, provenance
 from t2iqa.runs.engines import Engine, generate_on_ray
 from t2iqa.runs.overlap import LaneWriter
+from t2iqa.runs.scoring import CHECK_CHUNK, check_flags, claim_key, load_image, score_run
 from t2iqa.store.claims import Claims, claimed_batches
 from t2iqa.store.db import ImageRecord, Store
 from t2iqa.store.owners import this_process
 from t2iqa.suites.files import Suite, load_suite
 
-CHECK_CHUNK = 16  # images scored per transaction
 CLAIM_BATCHES = 4  # generation batches claimed at once (see t2iqa.store.claims)
-
-
-def _item(thing: GenerationRequest | ImageRecord) -> str:
-    """The claim key of an image: its prompt id and seed."""
-    key = thing.key if isinstance(thing, GenerationRequest) else (thing.prompt_id, thing.seed)
-    return f"{key[0]}\x1f{key[1]}"
 
 
 @dataclass(frozen=True)
@@ -163,50 +155,6 @@ class Reporter:
     def done(self) -> None: ...
 
 
-def load_image(store: Store, file: str) -> Image.Image:
-    """A stored image's pixels, through the one decoder every path uses (``t2iqa check``
-    too): EXIF rotation, alpha on white and 16-bit scaling are applied alike."""
-    return read_image_file(store.files.url(file)).image
-
-
-def check_flags(generation: dict[str, Any]) -> dict[str, Any]:
-    """The generator flags checks read. Batch size and file name are kept with the image
-    record but do not change pixels, so they stay out of the cache key."""
-    return {k: v for k, v in generation.items() if k not in ("batch_size", "source_file")}
-
-
-def score_items(
-    store: Store,
-    checks: Sequence[Check],
-    items: Sequence[ImageUnderTest],
-    on_progress: Callable[[int], None] = lambda n: None,
-) -> tuple[int, int]:
-    """Run each check on the items lacking a cached result; returns (scored, cached)."""
-    scored = cached = 0
-    for check in checks:
-        config_hash = check.config_hash()
-        todo = []
-        for item in items:
-            key = (item.image_hash, item.context_hash(), check.name, config_hash)
-            if store.get_check_result(*key) is None:
-                todo.append(item)
-            else:
-                cached += 1
-        for start in range(0, len(todo), CHECK_CHUNK):
-            chunk = todo[start : start + CHECK_CHUNK]
-            results = run_check(check, chunk)
-            store.put_check_results(
-                [
-                    (it.image_hash, it.context_hash(), config_hash, r)
-                    for it, r in zip(chunk, results, strict=True)
-                ]
-            )
-            scored += len(chunk)
-            on_progress(len(chunk))
-        on_progress(len(items) - len(todo))
-    return scored, cached
-
-
 def execute_run(
     config: RunConfig,
     store: Store,
@@ -259,7 +207,11 @@ def execute_run(
     outcome = RunOutcome(run_id, resumed, 0, 0, 0, 0, [], config.model == EMBEDDED_MODEL_ID)
     lane = None
     if checks and _overlaps(config.settings.overlap, source):
-        lane = LaneWriter(store, checks, CHECK_CHUNK)
+        # Under a memory plan only the checks without a large model score beside the
+        # generator: the others wait for their group, after generation.
+        planned = memory_plan.budget_mib(checks) is not None
+        if lane_checks := [c for c in checks if not (planned and c.model_mib)]:
+            lane = LaneWriter(store, lane_checks, CHECK_CHUNK)
     try:
         if engine.name == "ray":
             beside = generate_on_ray(config, store, source, checks, requests, run_id, reporter,
@@ -269,7 +221,10 @@ def execute_run(
             if lane is not None:
                 outcome.scored += lane.close()
             beside = lane.written if lane else 0
-        _score_run(store, checks, run_id, source.expected_size(), reporter, outcome, beside)
+        groups = score_run(store, checks, run_id, source.expected_size(), reporter, outcome,
+                            beside)  # fmt: skip
+        if groups:
+            prov["scoring_groups"] = groups  # the checks loaded together, in order
         _compute_set_metrics(store, set_metrics, run_id, reporter, outcome)
         # Refresh provenance now that the pipeline is loaded (class names, revision, GPU); on
         # Ray the actors loaded it and said so (_generate_on_ray).
@@ -360,56 +315,8 @@ def _generate_missing(
     # Claimed a few batches at a time: another process on this run makes the others.
     batch_size = max(1, config.settings.batch_size)
     claims = Claims(store, run_id, "generate")
-    for mine in claimed_batches(claims, todo, _item, batch_size * CLAIM_BATCHES, unfinished):
+    for mine in claimed_batches(claims, todo, claim_key, batch_size * CLAIM_BATCHES, unfinished):
         generate_with_backoff(source, mine, batch_size, keep, warn)
-
-
-def _score_run(
-    store: Store,
-    checks: Sequence[Check],
-    run_id: str,
-    expected_size: tuple[int, int] | None,
-    reporter: Reporter,
-    outcome: RunOutcome,
-    scored_beside: int = 0,
-) -> None:
-    """Score the run's images that lack results. ``scored_beside``: results the scoring
-    lane wrote during generation, counted as scored (not as cached) here."""
-    specs = {s.id: s for s in store.run_prompts(run_id)}
-    records = store.images(run_id)
-    if not records or not checks:
-        return
-    reporter.stage("checking", len(records) * len(checks))
-    keys = [(c.name, c.config_hash()) for c in checks]
-
-    def unfinished(recs: list[ImageRecord]) -> list[ImageRecord]:
-        # The context hash is stored with the image, so the cache is read without decoding
-        # it; which results exist is asked once for the whole list.
-        have = store.existing_results([(r.image_hash, r.context_hash) for r in recs], keys)
-        return [r for r in recs if not all((r.image_hash, r.context_hash, *k) in have
-                                           for k in keys)]  # fmt: skip
-
-    pending = unfinished(records)
-    outcome.cached += max((len(records) - len(pending)) * len(checks) - scored_beside, 0)
-    reporter.advance((len(records) - len(pending)) * len(checks))
-
-    claims = Claims(store, run_id, "score")  # another process on this run scores the rest
-    for chunk in claimed_batches(claims, pending, _item, CHECK_CHUNK, unfinished):
-        items = []
-        for rec in chunk:
-            try:
-                image = load_image(store, rec.file)
-            except (OSError, ValueError) as exc:
-                where = f"{rec.prompt_id} seed {rec.seed}"
-                outcome.failures.append(f"{where}: cannot read {rec.file}: {exc}")
-                reporter.advance(len(checks))
-                continue
-            spec = specs[rec.prompt_id]
-            flags = check_flags(rec.generation)
-            items.append(ImageUnderTest(image, rec.image_hash, spec, expected_size, flags))
-        scored, cached = score_items(store, checks, items, reporter.advance)
-        outcome.scored += scored
-        outcome.cached += cached
 
 
 def _compute_set_metrics(
