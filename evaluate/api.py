@@ -214,6 +214,7 @@ def run(
     ``engine="ray"`` makes and scores the images on a Ray cluster (``ray_address``, or a
     local one)."""
     from t2iqa.generation.base import GenerationSettings, checked_seeds, seeds_from_count
+    from t2iqa.runs import memory_plan
     from t2iqa.runs.engines import Engine
     from t2iqa.runs.runner import RunConfig, execute_run
 
@@ -238,6 +239,7 @@ def run(
         allow_outside_paths=allow_outside_paths,
     )  # fmt: skip
     config.scorers()  # option problems are reported before the store is created
+    memory_plan.budget_setting()  # and a malformed T2IQA_MODEL_MEMORY_MIB
     where = Engine(engine, ray_address)
     with open_store(store, images_at=images_at) as st:
         outcome = execute_run(config, st, reporter, run_id=run_id, source=source, engine=where)

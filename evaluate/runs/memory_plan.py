@@ -26,16 +26,24 @@ BUDGET_ENV = "T2IQA_MODEL_MEMORY_MIB"
 ACTIVATION_SHARE = 0.1  # of the free memory, kept for activations and the CUDA allocator
 
 
+def budget_setting() -> float | None:
+    """``T2IQA_MODEL_MEMORY_MIB`` when set; a T2IQAError naming it when it is not a positive
+    number (checked before a run does any work)."""
+    if (value := os.environ.get(BUDGET_ENV)) is None:
+        return None
+    try:
+        budget = float(value)
+    except ValueError:
+        budget = -1.0
+    if not budget > 0:  # also NaN
+        raise T2IQAError(f"{BUDGET_ENV}={value!r}: give the memory scorers' models may take "
+                         "together in MiB, a positive number (e.g. 20000)")  # fmt: skip
+    return budget
+
+
 def budget_mib(checks: Sequence[Check]) -> float | None:
     """MiB the checks' models may take together; None: no limit (no plan)."""
-    if (value := os.environ.get(BUDGET_ENV)) is not None:
-        try:
-            budget = float(value)
-        except ValueError:
-            budget = -1.0
-        if budget <= 0:
-            raise T2IQAError(f"{BUDGET_ENV}={value!r}: give the memory scorers' models may take "
-                             "together in MiB, a positive number (e.g. 20000)")  # fmt: skip
+    if (budget := budget_setting()) is not None:
         return budget
     if not any(c.model_mib for c in checks):
         return None  # no large model: torch is not even imported for this

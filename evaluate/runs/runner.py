@@ -173,6 +173,7 @@ def execute_run(
     checks = [c.bind(suite.prompts) for c in built]
     if not config.seeds:
         raise T2IQAError("no seeds: pass --seeds 1 or more")
+    memory_plan.budget_setting()  # a malformed setting is reported before any work
     source = source or source_for(config)
     requests = source.plan(suite, config.seeds)
     run_id = checked_run_id(run_id) if run_id is not None else default_run_id(config, suite)

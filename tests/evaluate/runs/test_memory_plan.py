@@ -43,7 +43,7 @@ def test_the_budget_is_set_by_hand_or_is_none_on_a_cpu(monkeypatch: pytest.Monke
     assert budget_mib(checks) is None  # this machine has no CUDA device
     monkeypatch.setenv(BUDGET_ENV, "6000")
     assert budget_mib(checks) == 6000.0
-    for bad in ("lots", "0", "-5"):
+    for bad in ("lots", "0", "-5", "nan"):
         monkeypatch.setenv(BUDGET_ENV, bad)
         with pytest.raises(T2IQAError, match=f"{BUDGET_ENV}='{bad}'.*positive number"):
             budget_mib(checks)
@@ -84,3 +84,12 @@ def test_a_run_in_groups_releases_each_groups_models_and_scores_the_same(
     assert grouped == pytest.approx(whole, abs=1e-6)
     assert load_pickscore.cache_info().currsize == 0
     assert load_image_reward.__wrapped__.cache_info().currsize == 0  # type: ignore[attr-defined]
+
+
+def test_a_malformed_budget_stops_the_run_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(BUDGET_ENV, "20GB")
+    with pytest.raises(T2IQAError, match="T2IQA_MODEL_MEMORY_MIB='20GB'"):
+        t2iqa.run("smoke", limit=1, checks=["image_sanity"], store=tmp_path / "store")
+    assert not (tmp_path / "store").exists()
