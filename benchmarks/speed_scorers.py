@@ -1,4 +1,4 @@
-"""Throughput of the model scorers (``pick_score``, ``hps_v21``, ``image_reward``,
+"""Throughput of the model scorers (``pick_score``, ``hps_v21``, ``image_reward``, ``hps_v3``,
 ``vqa_score``) beside CLIPScore, at batch 1, 32 and 128, on their embedded stand-ins (this
 machine has no weights and no GPU), with the roofline of the real models on a GPU beside them.
 
@@ -8,7 +8,7 @@ embedding helps), median of interleaved repeats, with CPU time per image beside 
 architectures (2 FLOPs per multiply-add; patch and token counts at 224 px and 77 tokens)
 over a card's dense bf16 peak: an upper bound no implementation reaches.
 
-    python -m t2iqa.benchmarks.speed_scorers [--repeats 3] [--peak-tflops 989]
+    python -m t2iqa.benchmarks.speed_scorers [--repeats 3] [--peak-tflops 989] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PIL import Image
 N = 128
 SCORERS = {"clip_alignment": {"model": "embedded"}, "pick_score": {"model": "embedded"},
            "hps_v21": {"checkpoint": "embedded"}, "image_reward": {"checkpoint": "embedded"},
-           "vqa_score": {"model": "embedded"}}  # fmt: skip
+           "hps_v3": {"checkpoint": "embedded"}, "vqa_score": {"model": "embedded"}}  # fmt: skip
 
 
 def transformer_flops(tokens: int, width: int, layers: int, mlp: int = 4) -> float:
@@ -46,6 +46,10 @@ REAL_FLOPS = {
     "image_reward": transformer_flops(197, 1024, 24)
     + transformer_flops(35, 768, 12)
     + 12 * 2 * (2 * 35 * 768**2 + 2 * 197 * 1024 * 768 + 2 * 35 * 197 * 768),
+    # HPSv3 (Qwen2-VL-7B): its 0.67B vision encoder over the 1,024 patches of a 256 x 28 x 28
+    # pixel image, its 7.6B language model over the 256 merged image tokens and about 570 of
+    # instruction, prompt and template; 2 FLOPs per parameter per token.
+    "hps_v3": 2 * 0.67e9 * 1024 + 2 * 7.6e9 * (256 + 570),
     # Qwen2.5-VL-7B: about 2 FLOPs per parameter per token; a 224 px image is 256 patches for
     # its 0.67B vision encoder, merged to 64 tokens for the 7.6B language model, plus about 30
     # tokens of question and template.
@@ -79,13 +83,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=989.0, help="H100 SXM bf16 dense")
+    parser.add_argument("--only", nargs="+", choices=list(SCORERS), default=list(SCORERS),
+                        help="the scorers to measure (default: all)")  # fmt: skip
     args = parser.parse_args()
-    for name in SCORERS:  # load each model once before timing
+    for name in args.only:  # load each model once before timing
         timed(name, 1, "warm")
     runs: dict[tuple[str, int], list[tuple[float, float]]] = {}
     for r in range(args.repeats):
         for batch in (1, 32, 128):
-            for name in SCORERS:
+            for name in args.only:
                 runs.setdefault((name, batch), []).append(timed(name, batch, f"r{r}-b{batch}"))
     print(f"{N} images per figure, median of {args.repeats} interleaved repeats, embedded "
           "stand-ins on this CPU\n")  # fmt: skip

@@ -26,14 +26,15 @@ REGISTRY: LazyRegistry[Check] = LazyRegistry({
     "pick_score": "t2iqa.checks.pick_score:PickScoreCheck",
     "hps_v21": "t2iqa.checks.hps:HpsCheck",
     "image_reward": "t2iqa.checks.image_reward:ImageRewardCheck",
+    "hps_v3": "t2iqa.checks.hps_v3:HpsV3Check",
     "vqa_score": "t2iqa.checks.vqa_score:VqaScoreCheck",
     "vqa_atoms": "t2iqa.checks.vqa_score:VqaAtomsCheck",
     "content_credentials": "t2iqa.checks.content_credentials:ContentCredentialsCheck",
 })  # fmt: skip
-# Asked for by name only: a preference model (2-4 GB) or a vision-language model (16 GB) is a
+# Asked for by name only: a preference model (2-16 GB) or a vision-language model (16 GB) is a
 # download a default run should not make. A run with --scorers embedded includes them (their
 # tiny stand-ins cost nothing).
-OPT_IN = ("pick_score", "hps_v21", "image_reward", "vqa_score", "vqa_atoms")
+OPT_IN = ("pick_score", "hps_v21", "image_reward", "hps_v3", "vqa_score", "vqa_atoms")
 # Judged on image files as given (their metadata): in t2iqa check's defaults, not a run's,
 # whose images are t2iqa's own PNGs.
 FILE_CHECKS = ("content_credentials",)

@@ -67,4 +67,5 @@ def test_an_embedded_run_scores_every_preference_model(tmp_path: Path) -> None:
                        scorers="embedded", store=tmp_path / "store")  # fmt: skip
     with t2iqa.open_store(tmp_path / "store", read_only=True) as store:
         scored = {row.check: row.verdict for row in store.result_rows(result.run_id)}
-    assert scored["hps_v21"] == scored["pick_score"] == scored["image_reward"] == "scored"
+    preference = ("hps_v21", "pick_score", "image_reward", "hps_v3")
+    assert [scored[name] for name in preference] == ["scored"] * 4
