@@ -226,11 +226,12 @@ def run(
     c_opts = {k: dict(v) for k, v in (check_options or {}).items()}
     s_opts = {k: dict(v) for k, v in (set_options or {}).items()}
     if scorers == "embedded":
-        c_opts, s_opts = embedded_scorer_options(c_opts, s_opts, tuple(set_metrics))
         if not checks:  # every scorer's plumbing, the opt-in ones too: their stand-ins are tiny
             from t2iqa.checks import DEFAULT_CHECKS, OPT_IN
 
             checks = [*DEFAULT_CHECKS, *OPT_IN]
+        c_opts, s_opts = embedded_scorer_options(c_opts, s_opts, tuple(checks),
+                                                 tuple(set_metrics))  # fmt: skip
     config = RunConfig(
         suite=str(suite), model=model, seeds=seed_list, settings=settings or GenerationSettings(),
         checks=tuple(checks) if checks else None, check_options=c_opts, limit=limit,
@@ -249,13 +250,15 @@ def run(
 def embedded_scorer_options(
     check_options: dict[str, dict[str, Any]],
     set_options: dict[str, dict[str, Any]],
+    checks: tuple[str, ...],
     metrics: tuple[str, ...],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The tiny random-weight scorer models each check and metric names on its class
-    (``embedded_options``); options the user gives win."""
+    """The tiny random-weight scorer models the run's checks and metrics name on their
+    classes (``embedded_options``); options the user gives win. Only the run's own check
+    classes are imported (an unknown name is left for the run to report)."""
     from t2iqa.checks import REGISTRY, SET_METRICS
 
-    embedded = {n: dict(REGISTRY[n].embedded_options) for n in REGISTRY}
+    embedded = {n: dict(REGISTRY[n].embedded_options) for n in checks if n in REGISTRY}
     checks = {k: {**v, **check_options.get(k, {})} for k, v in embedded.items() if v}
     checks.update({k: v for k, v in check_options.items() if k not in checks})
     sets = {m: {**SET_METRICS[m].embedded_options, **set_options.get(m, {})}

@@ -110,7 +110,7 @@ def run(
     from t2iqa import api
     from t2iqa.generation.base import OVERLAP_MODES, GenerationSettings
     from t2iqa.runs.runner import RunInterrupted
-    from t2iqa.runs.summary import error_rows, print_summary
+    from t2iqa.runs.summary import print_summary
 
     if limit is not None and limit < 1:
         fail("--limit must be 1 or more")
@@ -144,6 +144,6 @@ def run(
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     with api.open_store(store, images_at=images_at) as st:
-        print_summary(console, st, result.outcome)
-        failed = bool(result.outcome.failures or error_rows(st, result.run_id))
+        errors = print_summary(console, st, result.outcome)
+    failed = bool(result.outcome.failures or errors)
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)

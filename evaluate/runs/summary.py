@@ -66,10 +66,6 @@ def tally(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Cell]:
     return dict(cells)
 
 
-def error_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
-    return [r for r in store.result_rows(run_id) if r.verdict == ERROR]
-
-
 def _fmt(value: float | None, pct: bool = False) -> str:
     if value is None:
         return "-"
@@ -124,7 +120,9 @@ def geneval_rich_table(scores: GenEvalScores) -> Table:
     return table
 
 
-def print_summary(console: Console, store: Store, outcome: Any) -> None:
+def print_summary(console: Console, store: Store, outcome: Any) -> int:
+    """Print the run's summary; returns how many check results are errors (a check crashed
+    on an image), read from the same rows."""
     run = store.get_run(outcome.run_id)
     rows = list(store.result_rows(outcome.run_id))
     images = len(store.done_keys(outcome.run_id))
@@ -148,7 +146,9 @@ def print_summary(console: Console, store: Store, outcome: Any) -> None:
         console.print(f"[yellow]warning:[/] {warning}")
     for failure in outcome.failures:
         console.print(f"[red]failed:[/] {failure}")
-    for row in [r for r in rows if r.verdict == ERROR][:10]:
+    errors = [r for r in rows if r.verdict == ERROR]
+    for row in errors[:10]:
         where = f"{row.prompt_id} seed {row.seed} {row.check}"
         console.print(f"[red]check error:[/] {where}: {row.reason}")
     console.print(f"store: {store.label}   export: t2iqa export {run.run_id} --store {store.label}")
+    return len(errors)
