@@ -37,5 +37,6 @@ class Unavailable(RuntimeError):
 
 def first_line(exc: BaseException) -> str:
     """The first line of a library's error, for a message of ours that goes on to say what
-    to do (model loaders put a page of advice after it); the error's type when it is empty."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    to do (model loaders put a page of advice after it); the error's type when it is empty.
+    A closing full stop is dropped: the caller's sentence goes on after it."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
