@@ -63,9 +63,10 @@ $(STAMP): pyproject.toml constraints.txt
 # which must fail under `disclosure: required`.
 DEMO_RUN := HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite smoke --model embedded --seeds 2 \
 	  --scorers embedded --set-metric fid --set-metric kid --set-metric cmmd \
-	  --set-metric fd_dinov2 --set-option fid.reference=$(DEMO_QA) \
+	  --set-metric fd_dinov2 --set-metric fd_clip --set-option fid.reference=$(DEMO_QA) \
 	  --set-option kid.reference=$(DEMO_QA) --set-option cmmd.reference=$(DEMO_QA) \
-	  --set-option fd_dinov2.reference=$(DEMO_QA) --store $(DEMO_STORE)
+	  --set-option fd_dinov2.reference=$(DEMO_QA) --set-option fd_clip.reference=$(DEMO_QA) \
+	  --store $(DEMO_STORE)
 
 demo: setup
 	$(BIN)/python -m t2iqa.benchmarks.qa_samples $(DEMO_QA)

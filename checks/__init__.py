@@ -46,6 +46,7 @@ SET_METRICS: LazyRegistry[SetMetric] = LazyRegistry({
     "kid": "t2iqa.checks.distribution:KernelInceptionDistanceMetric",
     "cmmd": "t2iqa.checks.distribution:ClipMaximumMeanDiscrepancy",
     "fd_dinov2": "t2iqa.checks.fd_dinov2:FrechetDinoDistanceMetric",
+    "fd_clip": "t2iqa.checks.fd_clip:FrechetClipDistanceMetric",
     "precision": "t2iqa.checks.prdc:PrecisionMetric",
     "recall": "t2iqa.checks.prdc:RecallMetric",
     "density": "t2iqa.checks.prdc:DensityMetric",

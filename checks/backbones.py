@@ -1,4 +1,5 @@
-"""Feature backbones for distribution metrics beyond Inception: DINOv2 (Oquab et al. 2023).
+"""Feature backbones for distribution metrics beyond Inception: DINOv2 (Oquab et al. 2023) and
+CLIP (any open_clip model).
 
 Stein et al. (NeurIPS 2023, dgm-eval) found Inception's features disagree with people's
 realism judgements and recommend DINOv2 ViT-L/14; dgm-eval resizes to 224x224 with PIL
@@ -7,6 +8,12 @@ after the final layer norm. transformers' ``Dinov2Model`` gives the same token a
 ``pooler_output``. ``model`` is a hub id (``facebook/dinov2-large``, ``facebook/dinov2-base``),
 a local folder, or ``embedded``: a tiny config-built DINOv2 with seeded random weights, which
 runs the real code path for plumbing checks and means nothing.
+
+CLIP's space is the projected image embedding, not normalised (Kynkäänniemi et al., ICLR 2023,
+"The Role of ImageNet Classes in Fréchet Inception Distance", compute FD_CLIP there; dgm-eval's
+CLIP encoder returns the same), of an open_clip model named ``ARCH/TAG`` (default
+``ViT-L-14/openai``, the CLIP of clip_alignment) or ``embedded``; images are resized clean to the
+model's input size and normalised with its own mean and standard deviation.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 
 import torch
 
-from t2iqa.core.errors import Unavailable
+from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
 DINOV2_SIZE = 224
@@ -25,6 +32,7 @@ DINOV2_WEIGHTS = WeightSource(
     DEFAULT_DINOV2, "DINOv2 ViT-L/14 (FD-DINOv2, PRDC), about 1.2 GB", ("*.json", "*.safetensors")
 )
 EMBEDDED_DINOV2 = "embedded"
+DEFAULT_CLIP_BACKBONE = "ViT-L-14/openai"  # open_clip ARCH/TAG
 # ImageNet's statistics, as DINOv2 was trained and dgm-eval feeds it.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -75,10 +83,40 @@ def load_dinov2(model: str | None) -> torch.nn.Module:
         with quiet_model_libraries():
             net = Dinov2Model.from_pretrained(source)
     except Exception as exc:  # offline and not cached, unknown id, not a DINOv2 folder
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise Unavailable(
-            f"cannot load DINOv2 {source}: {first}. With no network: {fetch_hint('fd_dinov2')}; "
-            f"or download it once elsewhere (huggingface-cli download {DEFAULT_DINOV2} "
-            "--local-dir DIR) and pass --set-option fd_dinov2.model=DIR"
+            f"cannot load DINOv2 {source}: {first_line(exc)}. With no network: "
+            f"{fetch_hint('fd_dinov2')}; or download it once elsewhere (huggingface-cli "
+            f"download {DEFAULT_DINOV2} --local-dir DIR) and pass --set-option "
+            "fd_dinov2.model=DIR"
         ) from None
     return Dinov2Features(net.eval()).eval()
+
+
+class ClipImageFeatures(torch.nn.Module):
+    """uint8 NCHW at the model's input size in, CLIP's projected image embedding out."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+        visual = model.visual
+        self.register_buffer("mean", torch.tensor(visual.image_mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(visual.image_std).view(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pixels = (x.float() / 255.0 - self.mean) / self.std
+        return self.model.encode_image(pixels).float()
+
+
+def load_clip_backbone(name: str | None) -> tuple[ClipImageFeatures, int]:
+    """The CLIP image features of ``ARCH/TAG`` or ``embedded``, and the input size (pixels a
+    side) they take; Unavailable (from clip_alignment's loader) when the weights are missing."""
+    from t2iqa.checks.clip_alignment import EMBEDDED_CLIP, load_clip, register_embedded_clip
+
+    name = name or DEFAULT_CLIP_BACKBONE
+    if name == EMBEDDED_CLIP:
+        scorer = load_clip(EMBEDDED_CLIP, None, str(register_embedded_clip()[1]), None, "cpu")
+    else:
+        arch, _, tag = name.partition("/")
+        scorer = load_clip(arch, tag or None, None, None, "cpu")
+    size = scorer.model.visual.image_size
+    return ClipImageFeatures(scorer.model).eval(), int(size[0] if isinstance(size, tuple) else size)

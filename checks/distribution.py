@@ -165,18 +165,38 @@ def load_inception(weights: str | None) -> torch.nn.Module:
 class FeatureSpec:
     """What decides the features: cached reference statistics are keyed by it."""
 
-    extractor: str  # "inception", "dinov2" or "embedded"
+    extractor: str  # "inception", "dinov2", "clip" or "embedded"
     resize_mode: str
     resolution: int
-    weights: str | None = None  # Inception's weights file; DINOv2's model (hub id or folder)
+    # Inception's weights file; DINOv2's model (hub id or folder); CLIP's ARCH/TAG
+    weights: str | None = None
 
     def key(self) -> str:
         base = f"{self.extractor}-{self.resize_mode}-{self.resolution}"
-        if self.extractor != "dinov2":
+        if self.extractor not in ("dinov2", "clip"):
             return base
         # ViT-L and ViT-B (or a fine-tune) see different spaces: their statistics differ.
         model = hashlib.sha256(str(self.weights).encode()).hexdigest()[:12]
         return f"{base}-{model}"
+
+
+def backbone_spec(backbone: str, model: str | None, inception_weights: str | None) -> FeatureSpec:
+    """The features of a named backbone at its own input size, clean-resized: Inception at
+    299, DINOv2 at 224, a CLIP at its model's size (loaded to read it); ``model`` picks the
+    DINOv2 (hub id or folder) or the CLIP (``ARCH/TAG``), None each one's default."""
+    from t2iqa.checks.backbones import (
+        DEFAULT_CLIP_BACKBONE,
+        DEFAULT_DINOV2,
+        DINOV2_SIZE,
+        load_clip_backbone,
+    )
+
+    if backbone == "dinov2":
+        return FeatureSpec("dinov2", "clean", DINOV2_SIZE, model or DEFAULT_DINOV2)
+    if backbone == "clip":
+        name = model or DEFAULT_CLIP_BACKBONE
+        return FeatureSpec("clip", "clean", load_clip_backbone(name)[1], name)
+    return FeatureSpec(backbone, "clean", INCEPTION_SIZE, inception_weights)
 
 
 class FeatureExtractor:
@@ -190,6 +210,10 @@ class FeatureExtractor:
             from t2iqa.checks.backbones import load_dinov2
 
             self.net = load_dinov2(spec.weights)
+        elif spec.extractor == "clip":
+            from t2iqa.checks.backbones import load_clip_backbone
+
+            self.net = load_clip_backbone(spec.weights)[0]
         else:
             raise Unavailable(f"unknown feature extractor {spec.extractor!r}")
 
@@ -451,10 +475,26 @@ class KernelInceptionDistanceMetric(_FeatureMetric):
     description = "Kernel Inception Distance to a reference set (lower is better)"
     gate_tolerance = 0.002
 
+    comparable_details = (*_FeatureMetric.comparable_details, "model")
+
     @dataclass(frozen=True)
     class Config(_FeatureMetric.Config):
+        # KID in another feature space: DINOv2 or a CLIP (each at its own input size).
+        feature_extractor: Literal["inception", "dinov2", "clip", "embedded"] = "inception"
+        model: str | None = None  # DINOv2: hub id or folder; CLIP: ARCH/TAG; None: default
         subsets: PositiveInt = 100
         subset_size: PositiveInt = 1000
+
+    def feature_spec(self) -> FeatureSpec:
+        c = self.config
+        if c.feature_extractor in ("dinov2", "clip"):
+            return backbone_spec(c.feature_extractor, c.model, None)
+        return super().feature_spec()
+
+    def provenance(self, ref: Reference) -> dict[str, Any]:
+        spec = self.feature_spec()
+        extra = {"model": spec.weights} if spec.extractor in ("dinov2", "clip") else {}
+        return {**super().provenance(ref), **extra}
 
     def compute(self) -> SetResult:
         ref = self.reference()

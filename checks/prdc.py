@@ -24,8 +24,8 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from t2iqa.checks.backbones import DEFAULT_DINOV2, DINOV2_SIZE, DINOV2_WEIGHTS, EMBEDDED_DINOV2
-from t2iqa.checks.distribution import INCEPTION_SIZE, FeatureSpec, _FeatureMetric
+from t2iqa.checks.backbones import DINOV2_WEIGHTS, EMBEDDED_DINOV2
+from t2iqa.checks.distribution import FeatureSpec, _FeatureMetric, backbone_spec
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import SetResult
@@ -124,8 +124,10 @@ class _PrdcMetric(_FeatureMetric):
     @dataclass(frozen=True)
     class Config:
         reference: str | None = None  # a folder of real images or an .npz with features
-        backbone: Literal["dinov2", "inception", "embedded"] = "dinov2"
-        model: str = DEFAULT_DINOV2  # DINOv2: hub id, local folder or "embedded"
+        backbone: Literal["dinov2", "inception", "clip", "embedded"] = "dinov2"
+        # DINOv2: hub id, local folder or "embedded"; CLIP: ARCH/TAG or "embedded"; None:
+        # the backbone's default (facebook/dinov2-large, ViT-L-14/openai)
+        model: str | None = None
         inception_weights: str | None = None
         k: PositiveInt = 5  # nearest neighbours (Naeem et al.'s choice)
         batch_size: PositiveInt = 32
@@ -133,12 +135,11 @@ class _PrdcMetric(_FeatureMetric):
 
     def feature_spec(self) -> FeatureSpec:
         c = self.config
-        size = DINOV2_SIZE if c.backbone == "dinov2" else INCEPTION_SIZE
-        weights = c.model if c.backbone == "dinov2" else c.inception_weights
-        return FeatureSpec(c.backbone, "clean", size, weights)
+        return backbone_spec(c.backbone, c.model, c.inception_weights)
 
     def provenance(self, ref: Any) -> dict[str, Any]:
-        model = self.config.model if self.config.backbone == "dinov2" else self.config.backbone
+        spec = self.feature_spec()
+        model = spec.weights if spec.extractor in ("dinov2", "clip") else spec.extractor
         return {**super().provenance(ref), "model": model, "k": self.config.k}
 
     def compute(self) -> SetResult:
