@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from t2iqa.checks.base import ImageUnderTest
+from t2iqa.checks.base import ImageUnderTest, remember_failure
 from t2iqa.checks.scored import ScorerConfig, ScoringCheck
 from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
@@ -59,6 +59,7 @@ def build_embedded(folder: Path) -> Path:
     return build_once(folder, save)
 
 
+@remember_failure
 @functools.cache
 def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, str]:
     """(model, processor, device) loaded once per process; Unavailable saying how to get
