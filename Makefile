@@ -89,7 +89,7 @@ demo: setup
 	HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite $(DEMO_QA)/import-suite.yaml --images $(DEMO_QA) \
 	  --manifest $(DEMO_QA)/import.csv --model qa-samples --run-id qa-samples \
 	  --check image_sanity --check ocr_text --check unexpected_text --check hand_anatomy \
-	  --check people_count --check face_anatomy \
+	  --check people_count --check face_anatomy --check body_anatomy \
 	  --store $(DEMO_STORE) >/dev/null
 	$(BIN)/python -m t2iqa.benchmarks.gate_demo $(DEMO_GATE)
 	for r in 1 2; do HF_HUB_OFFLINE=1 $(BIN)/t2iqa run --suite $(DEMO_GATE)/suite.yaml \

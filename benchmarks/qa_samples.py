@@ -101,6 +101,7 @@ def write_samples(out: Path) -> list[Sample]:
             Sample(name, "a photo of one open hand", None, "pass", "a real hand (opencv-doc)")
         )
     samples += write_people(out)
+    samples += write_bodies(out)
     with (out / "manifest.jsonl").open("w", encoding="utf-8") as fh:
         for s in samples:
             row = {"image": s.file, "prompt": s.prompt, "expected_verdict": s.expected_verdict,
@@ -130,6 +131,26 @@ def write_people(out: Path) -> list[Sample]:
                    "the portrait with its left eye enlarged 1.6x")]  # fmt: skip
 
 
+def write_bodies(out: Path) -> list[Sample]:
+    """A whole body from opencv-doc's basketball photo, and the same with its left shin turned
+    40 degrees at the knee (as ``body_heldout`` plants it). None without opencv-doc."""
+    from t2iqa.benchmarks.body_heldout import OPENCV, shin_turned
+    from t2iqa.checks.body_landmarks import JOINTS, bodies
+
+    if not (OPENCV / "basketball1.png").is_file():
+        return []
+    rgb = np.asarray(Image.open(OPENCV / "basketball1.png").convert("RGB"))
+    found = bodies(rgb)
+    assert found, "the sample photo must show a body"
+    knee, ankle = (found[0].pixels[JOINTS[j]] for j in ("left_knee", "left_ankle"))
+    Image.fromarray(rgb).save(out / "body-player.png")
+    Image.fromarray(shin_turned(rgb, knee, ankle, -40)).save(out / "body-knee-turned.png")
+    prompt = "a man catching a ball"
+    return [Sample("body-player.png", prompt, None, "pass", "a real body (opencv-doc)"),
+            Sample("body-knee-turned.png", prompt, None, "fail",
+                   "the player with his left shin turned 40 degrees at the knee")]  # fmt: skip
+
+
 def enlarged_eye(rgb: np.ndarray, scale: float = 1.6) -> np.ndarray:
     """The face's left eye enlarged ``scale`` times (a feathered patch, as the face
     benchmark plants it)."""
@@ -156,7 +177,7 @@ def write_import_files(out: Path, samples: Sequence[Sample]) -> None:
         else "text"
         if '"' in p
         else "people"
-        if "wom" in p
+        if "wom" in p or "man " in p
         else "alignment"
         for p in prompts
     }

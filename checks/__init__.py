@@ -23,6 +23,7 @@ REGISTRY: LazyRegistry[Check] = LazyRegistry({
     "composition": "t2iqa.checks.composition:CompositionCheck",
     "people_count": "t2iqa.checks.people_count:PeopleCountCheck",
     "face_anatomy": "t2iqa.checks.face_anatomy:FaceAnatomyCheck",
+    "body_anatomy": "t2iqa.checks.body_anatomy:BodyAnatomyCheck",
     "pick_score": "t2iqa.checks.pick_score:PickScoreCheck",
     "hps_v21": "t2iqa.checks.hps:HpsCheck",
     "image_reward": "t2iqa.checks.image_reward:ImageRewardCheck",

@@ -15,4 +15,4 @@ def test_demo_verdicts_are_right(tmp_path: Path) -> None:
     verdicts = check_entries(read_manifest(tmp_path / "manifest.jsonl"), Policy())
     got = {Path(v.image).name: v.verdict for v in verdicts}
     assert got == {s.file: s.expected_verdict for s in samples}
-    assert len(samples) == 9 + len(hand_photos())
+    assert len(samples) == 11 + len(hand_photos())
