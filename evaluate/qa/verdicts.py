@@ -385,8 +385,10 @@ def check_entries(
     checks = build_bound(policy, specs)  # fails fast on a bad policy, before workers start
     workers = max(1, min(workers, len(entries) // pool.MIN_IMAGES_PER_WORKER))
     parallel = workers > 1
-    # Smaller batches for workers, so that every worker gets some of a modest folder.
-    size = max(1, min(batch_size, -(-len(entries) // (2 * workers)))) if parallel else batch_size
+    # Smaller batches for workers: every worker gets some of a modest folder, and the last
+    # batch, which one process judges while the others have finished, is short (40 images
+    # in batches of 10 left a helper idle for most of a batch, ~14 s on one core).
+    size = max(1, min(batch_size, -(-len(entries) // (8 * workers)))) if parallel else batch_size
     batches = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
 
     def collect(judged: Iterable[list[QAVerdict]]) -> list[QAVerdict]:

@@ -22,8 +22,9 @@ from t2iqa.core.threads import apply_threads, thread_budget
 from t2iqa.qa.verdicts import Policy, QAEntry, QAVerdict, build_bound, check_batch
 
 # Images per process below which a helper is not started: 40 images on 2 processes ran
-# 1.83x one process (OCR and hands, 2.8 s per image on one core); with less work the helper
-# would start (its CPU taken from others on a busy machine) only to be stopped unused.
+# 1.67x one process (the default checks, 1.4 s per image on one core; 1.83x with OCR and
+# hands alone, 2.8 s per image); with less work the helper would start (its CPU taken from
+# others on a busy machine) only to be stopped unused.
 MIN_IMAGES_PER_WORKER = 20
 _worker_checks: list[Check] | None = None
 _worker_policy: Policy | None = None
