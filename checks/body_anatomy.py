@@ -1,7 +1,8 @@
 """Body anatomy: each body's limbs and torso tested against human proportions and joint
 limits, on MediaPipe's pose landmarks in metres (``body_landmarks``).
 
-Per body, each test only where its landmarks are visible (``min_visibility``):
+Per body, each test only where its landmarks are visible (``min_visibility``) and its
+segments span ``min_segment_px`` in the image (a small body's ratios are noise):
 
 - ``arm_proportion``: upper arm over forearm (shoulder-elbow over elbow-wrist). People
   about 1.27 (0.186 H over 0.146 H of stature, Drillis & Contini 1966).
@@ -33,13 +34,12 @@ rates (``python -m t2iqa.benchmarks.body_heldout``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from t2iqa.checks.base import Check, ImageUnderTest
 from t2iqa.checks.body_landmarks import JOINTS, LEFT_EAR, NOSE, RIGHT_EAR, Body, bodies
-from t2iqa.checks.options import Fraction
+from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import NOT_APPLICABLE, OK, UNAVAILABLE, CheckResult
 
@@ -51,6 +51,10 @@ TORSO_LENGTH = (0.7, 2.6)  # shoulder centre to hip centre over shoulder width; 
 HIP_WIDTH = (0.4, 1.4)  # hip width over shoulder width; people ~0.7
 KNEE_SIDEWAYS = 25.0  # degrees; people under ~15
 FACING, STANDING = 45.0, 20.0  # degrees: the face's turn from the camera; the thigh's from down
+# Pixels a segment must span in the image to be judged: the pose model places a landmark
+# within a few pixels, so on a 30 px segment a length is within about 15% and a ratio of two
+# within the 0.67-1.5 limits' margin.
+MIN_SEGMENT = 30
 HANGING = 60.0  # degrees from the torso's down axis within which a bend's direction is known
 SEGMENTS = {
     "upper arm": ("shoulder", "elbow"), "forearm": ("elbow", "wrist"),
@@ -119,33 +123,56 @@ def forward_bend(body: Body, top: str, middle: str, end: str) -> tuple[float, fl
     return bend, hanging
 
 
-def _limbs(body: Body, verdict: BodyJudgement, seen: Any) -> None:
+@dataclass(frozen=True)
+class Sight:
+    """What may be judged: landmarks the model believes visible, and segments long enough in
+    the picture that the landmarks' few pixels of error do not decide a ratio or an angle."""
+
+    body: Body
+    min_visibility: float
+    min_pixels: float
+
+    def seen(self, *names: str) -> bool:
+        return self.body.seen(*names, min_visibility=self.min_visibility)
+
+    def segments(self, *pairs: tuple[str, str]) -> bool:
+        px = self.body.pixels
+        return all(
+            self.seen(a, b) and np.linalg.norm(px[JOINTS[a]] - px[JOINTS[b]]) >= self.min_pixels
+            for a, b in pairs
+        )
+
+    def limb(self, top: str, middle: str, end: str) -> bool:
+        return self.segments((top, middle), (middle, end))
+
+
+def _limbs(body: Body, verdict: BodyJudgement, sight: Sight) -> None:
     for side in ("left", "right"):
         s = f"{side}_"
-        if seen(s + "shoulder", s + "elbow", s + "wrist"):
+        if sight.limb(s + "shoulder", s + "elbow", s + "wrist"):
             ratio = _length(body, s + "shoulder", s + "elbow") / _length(body, s + "elbow",
                                                                           s + "wrist")  # fmt: skip
             verdict.test(f"{side} arm_proportion", ratio, ARM_PROPORTION,
                          "upper arm over forearm", (s + "elbow", s + "wrist"))  # fmt: skip
-        if seen(s + "hip", s + "knee", s + "ankle"):
+        if sight.limb(s + "hip", s + "knee", s + "ankle"):
             ratio = _length(body, s + "hip", s + "knee") / _length(body, s + "knee", s + "ankle")
             verdict.test(f"{side} leg_proportion", ratio, LEG_PROPORTION, "thigh over shin",
                          (s + "knee", s + "ankle"))  # fmt: skip
     for segment, (a, b) in SEGMENTS.items():
-        if seen(f"left_{a}", f"left_{b}", f"right_{a}", f"right_{b}"):
+        if sight.segments((f"left_{a}", f"left_{b}"), (f"right_{a}", f"right_{b}")):
             ratio = _length(body, f"left_{a}", f"left_{b}") / _length(body, f"right_{a}",
                                                                        f"right_{b}")  # fmt: skip
             verdict.test(f"{segment.replace(' ', '_')} left_right", ratio, LEFT_RIGHT,
                          f"left {segment} over right", (f"left_{b}", f"right_{b}"))  # fmt: skip
 
 
-def _joints(body: Body, verdict: BodyJudgement, seen: Any) -> None:
+def _joints(body: Body, verdict: BodyJudgement, sight: Sight) -> None:
     # An elbow's wrong way is backward (its flexion is forward or sideways); a knee's forward.
     for joint, (top, end), wrong_way in (("elbow", ("shoulder", "wrist"), -1.0),
                                          ("knee", ("hip", "ankle"), 1.0)):  # fmt: skip
         for side in ("left", "right"):
             names = (f"{side}_{top}", f"{side}_{joint}", f"{side}_{end}")
-            if not seen(*names, "left_hip", "right_hip"):
+            if not (sight.limb(*names) and sight.seen("left_hip", "right_hip")):
                 continue
             bend, hanging = forward_bend(body, *names)
             if hanging > HANGING:
@@ -163,14 +190,14 @@ def sideways_bend(body: Body, hip: str, knee: str, ankle: str) -> float:
     return abs(float(np.degrees((turn + np.pi) % (2 * np.pi) - np.pi)))
 
 
-def _knees_sideways(body: Body, verdict: BodyJudgement, seen: Any) -> None:
+def _knees_sideways(body: Body, verdict: BodyJudgement, sight: Sight) -> None:
     _, forward = body_axes(body)
     # The camera looks along +z, so a face toward it points along -z.
     if float(np.degrees(np.arccos(np.clip(-forward[2], -1.0, 1.0)))) > FACING:
         return
     for side in ("left", "right"):
         names = (f"{side}_hip", f"{side}_knee", f"{side}_ankle")
-        if not seen(*names, "left_shoulder", "right_shoulder"):
+        if not (sight.limb(*names) and sight.seen("left_shoulder", "right_shoulder")):
             continue
         if forward_bend(body, *names)[1] > STANDING:
             continue  # a raised thigh: the knee's flexion shows in the picture
@@ -178,9 +205,9 @@ def _knees_sideways(body: Body, verdict: BodyJudgement, seen: Any) -> None:
                      "the shin turns sideways off the thigh's line", names[1:])  # fmt: skip
 
 
-def _torso(body: Body, verdict: BodyJudgement, seen: Any) -> None:
+def _torso(body: Body, verdict: BodyJudgement, sight: Sight) -> None:
     corners = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
-    if not seen(*corners):
+    if not sight.segments(corners[:2], corners[2:], corners[::2], corners[1::2]):
         return
     shoulders = _length(body, "left_shoulder", "right_shoulder")
     length = float(np.linalg.norm(_midpoint(body, "left_shoulder", "right_shoulder")
@@ -191,17 +218,11 @@ def _torso(body: Body, verdict: BodyJudgement, seen: Any) -> None:
                  "hip width over shoulder width", corners[2:])  # fmt: skip
 
 
-def judge_body(body: Body, min_visibility: float) -> BodyJudgement:
-    """Every test the body's visible landmarks allow."""
-    verdict = BodyJudgement()
-
-    def seen(*names: str) -> bool:
-        return body.seen(*names, min_visibility=min_visibility)
-
-    _torso(body, verdict, seen)
-    _limbs(body, verdict, seen)
-    _joints(body, verdict, seen)
-    _knees_sideways(body, verdict, seen)
+def judge_body(body: Body, min_visibility: float, min_pixels: float = MIN_SEGMENT) -> BodyJudgement:
+    """Every test the body's visible, large enough landmarks allow."""
+    verdict, sight = BodyJudgement(), Sight(body, min_visibility, min_pixels)
+    for tests in (_torso, _limbs, _joints, _knees_sideways):
+        tests(body, verdict, sight)
     return verdict
 
 
@@ -226,6 +247,7 @@ class BodyAnatomyCheck(Check):
         # Landmarks the pose model believes less visible are not judged (0.5 is the threshold
         # MediaPipe's own drawing utilities use).
         min_visibility: Fraction = 0.5
+        min_segment_px: PositiveInt = int(MIN_SEGMENT)  # shorter limbs in the image are not judged
 
     def check(self, item: ImageUnderTest) -> CheckResult:
         rgb = np.asarray(item.image.convert("RGB"))
@@ -241,7 +263,7 @@ class BodyAnatomyCheck(Check):
         report, overlay, failures = [], [], []
         judged = 0
         for i, body in enumerate(found):
-            verdict = judge_body(body, self.config.min_visibility)
+            verdict = judge_body(body, self.config.min_visibility, self.config.min_segment_px)
             judged += bool(verdict.judged)
             report.append({"body": i + 1, "tests_run": verdict.judged, "failed": verdict.failed,
                            "measurements": verdict.measured})  # fmt: skip

@@ -136,3 +136,10 @@ def test_a_photo_with_nobody_in_it_is_not_judged() -> None:
     result = judged(Image.open(path))
     assert result.verdict == "not_applicable" and result.passed is None
     assert "no body" in result.reason
+
+
+def test_a_small_body_is_not_judged() -> None:
+    big = drawn({"left_ankle": (0.1, 0.8, -0.25)})
+    small = Body(big.face, big.pixels / 8, big.world, big.visibility)  # shins ~50 px to ~6 px
+    assert judge_body(small, 0.5).judged == []
+    assert "left knee_hyperextension" in judge_body(small, 0.5, min_pixels=5).judged
