@@ -31,7 +31,7 @@ import torch
 from PIL import Image
 
 from t2iqa.checks.distances import frechet_distance
-from t2iqa.checks.distribution import to_batch
+from t2iqa.checks.features import to_batch
 
 
 def images(n: int) -> list[Image.Image]:
@@ -109,7 +109,7 @@ def fid_and_kid_updates(inception: torch.nn.Module, n: int = 64) -> None:
     """FID and KID fed the same batches, as the runner does: shared features against each
     metric extracting its own (the shared batch forgotten before every update)."""
     from t2iqa.checks import build_set_metrics
-    from t2iqa.checks import distribution as dist
+    from t2iqa.checks import features as dist
     from t2iqa.checks.base import ImageUnderTest
     from t2iqa.core.expectations import Expectations
     from t2iqa.core.prompts import PromptSpec
@@ -143,7 +143,7 @@ def fid_interval_cost(n: int, repeats: int) -> None:
     from torchmetrics.image.fid import _compute_fid
 
     from t2iqa.checks.distances import FrechetTarget, bootstrap_fid, frechet_to_target
-    from t2iqa.checks.distribution import FeatureSpool
+    from t2iqa.checks.features import FeatureSpool
 
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(4096, 2048))

@@ -18,7 +18,8 @@ from typing import Any
 
 from t2iqa.checks.backbones import DEFAULT_CLIP_BACKBONE
 from t2iqa.checks.clip_alignment import CLIP_WEIGHTS
-from t2iqa.checks.distribution import FeatureSpec, FrechetInceptionDistanceMetric, backbone_spec
+from t2iqa.checks.distribution import FrechetInceptionDistanceMetric
+from t2iqa.checks.features import FeatureSpec, backbone_spec
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 
 

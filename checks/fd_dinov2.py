@@ -17,7 +17,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from t2iqa.checks.backbones import DEFAULT_DINOV2, DINOV2_SIZE, DINOV2_WEIGHTS, EMBEDDED_DINOV2
-from t2iqa.checks.distribution import FeatureSpec, FrechetInceptionDistanceMetric
+from t2iqa.checks.distribution import FrechetInceptionDistanceMetric
+from t2iqa.checks.features import FeatureSpec
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 
 

@@ -25,7 +25,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from t2iqa.checks.backbones import DINOV2_WEIGHTS, EMBEDDED_DINOV2
-from t2iqa.checks.distribution import FeatureSpec, _FeatureMetric, backbone_spec
+from t2iqa.checks.distribution import _FeatureMetric
+from t2iqa.checks.features import FeatureSpec, backbone_spec
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.results import SetResult

@@ -10,7 +10,7 @@ import scipy.linalg
 
 from t2iqa.checks import distances
 from t2iqa.checks.distances import FrechetTarget, bootstrap_fid, frechet_distance
-from t2iqa.checks.distribution import FeatureSpool
+from t2iqa.checks.features import FeatureSpool
 
 
 def plain_fid(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:

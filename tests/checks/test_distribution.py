@@ -16,7 +16,7 @@ from torchmetrics.image.kid import poly_mmd
 from t2iqa.checks import build_set_metrics
 from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.distances import cmmd, frechet_distance, kid
-from t2iqa.checks.distribution import (
+from t2iqa.checks.features import (
     FeatureExtractor,
     FeatureSpool,
     Reference,

@@ -14,7 +14,7 @@ from t2iqa.checks import build_set_metrics
 from t2iqa.checks.backbones import load_clip_backbone
 from t2iqa.checks.clip_alignment import EMBEDDED_CLIP, load_clip, register_embedded_clip
 from t2iqa.checks.distances import FrechetTarget, frechet_to_target
-from t2iqa.checks.distribution import FeatureExtractor, FeatureSpec, FeatureSpool, backbone_spec
+from t2iqa.checks.features import FeatureExtractor, FeatureSpec, FeatureSpool, backbone_spec
 from t2iqa.core.errors import Unavailable
 from tests.checks.test_fd_dinov2 import dgm_eval_fd, images, items
 

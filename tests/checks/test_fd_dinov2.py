@@ -15,7 +15,7 @@ from t2iqa.checks import build_set_metrics
 from t2iqa.checks.backbones import load_dinov2
 from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.distances import FrechetTarget, frechet_to_target
-from t2iqa.checks.distribution import FeatureExtractor, FeatureSpec, FeatureSpool
+from t2iqa.checks.features import FeatureExtractor, FeatureSpec, FeatureSpool
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.expectations import Expectations
 from t2iqa.core.prompts import PromptSpec

@@ -12,7 +12,7 @@ from torchmetrics.image.fid import NoTrainInceptionV3
 
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.detectors import load_detector
-from t2iqa.checks.distribution import load_inception
+from t2iqa.checks.features import load_inception
 from t2iqa.core.errors import Unavailable
 from tests.checks.test_distribution import items
 from tests.evaluate.core.test_weights import malicious_weights
