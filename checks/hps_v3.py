@@ -26,7 +26,7 @@ from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest, remember_failure
 from t2iqa.checks.options import PositiveInt
-from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file
+from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file, in_batches
 from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
@@ -163,10 +163,7 @@ class HpsV3Check(ScoringCheck):
     def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
         c = self.config
         net, processor, dev = load_hps_v3(c.checkpoint, c.base, c.device)
-        out: list[float] = []
-        for start in range(0, len(items), c.batch_size):
-            out += hps_v3_scores(net, processor, dev, items[start : start + c.batch_size])
-        return out
+        return in_batches(lambda b: hps_v3_scores(net, processor, dev, b), items, c.batch_size)
 
     def source(self) -> dict[str, Any]:
         return {"checkpoint": self.config.checkpoint}

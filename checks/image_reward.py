@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest, remember_failure
-from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file
+from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file, in_batches
 from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
@@ -148,10 +148,7 @@ class ImageRewardCheck(ScoringCheck):
     def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
         c = self.config
         net, tokenizer, dev = load_image_reward(c.checkpoint, c.tokenizer, c.device)
-        out: list[float] = []
-        for start in range(0, len(items), c.batch_size):
-            out += image_rewards(net, tokenizer, dev, items[start : start + c.batch_size])
-        return out
+        return in_batches(lambda b: image_rewards(net, tokenizer, dev, b), items, c.batch_size)
 
     def source(self) -> dict[str, Any]:
         return {"checkpoint": self.config.checkpoint}

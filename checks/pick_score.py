@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest, remember_failure
-from t2iqa.checks.scored import ScorerConfig, ScoringCheck
+from t2iqa.checks.scored import ScorerConfig, ScoringCheck, in_batches
 from t2iqa.core.errors import Unavailable, first_line
 from t2iqa.core.prefetched import WeightSource, fetch_hint
 
@@ -112,10 +112,7 @@ class PickScoreCheck(ScoringCheck):
     def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
         c = self.config
         net, proc, dev = load_pickscore(c.model, c.processor, c.device)
-        out: list[float] = []
-        for start in range(0, len(items), c.batch_size):
-            out += pick_scores(net, proc, dev, items[start : start + c.batch_size])
-        return out
+        return in_batches(lambda batch: pick_scores(net, proc, dev, batch), items, c.batch_size)
 
     def source(self) -> dict[str, Any]:
         return {"model": self.config.model}

@@ -6,7 +6,7 @@ score becomes a result."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,6 +26,19 @@ class ScorerConfig:
     device: str = "auto"
     batch_size: PositiveInt = 16
     min_score: float | None = None  # a verdict below this; None: score only
+
+
+def in_batches(
+    score: Callable[[Sequence[ImageUnderTest]], list[float]],
+    items: Sequence[ImageUnderTest],
+    batch_size: int,
+) -> list[float]:
+    """``score`` on ``batch_size`` items at a time: memory bounded by the batch, one model
+    call per batch."""
+    out: list[float] = []
+    for start in range(0, len(items), batch_size):
+        out += score(items[start : start + batch_size])
+    return out
 
 
 class ScoringCheck(Check):

@@ -21,7 +21,7 @@ from typing import Any
 
 from t2iqa.checks.base import Check, ImageUnderTest
 from t2iqa.checks.options import Fraction, PositiveInt
-from t2iqa.checks.scored import ScorerConfig, ScoringCheck
+from t2iqa.checks.scored import ScorerConfig, ScoringCheck, in_batches
 from t2iqa.checks.vlm import (
     DEFAULT_VLM,
     EMBEDDED,
@@ -70,12 +70,12 @@ class VqaScoreCheck(ScoringCheck):
     def scores(self, items: Sequence[ImageUnderTest]) -> list[float]:
         c = self.config
         vlm = load_vlm(c.model, c.device)
-        out: list[float] = []
-        for start in range(0, len(items), c.batch_size):
-            chunk = items[start : start + c.batch_size]
+
+        def score(chunk: Sequence[ImageUnderTest]) -> list[float]:
             questions = [c.question.format(it.spec.prompt) for it in chunk]
-            out += yes_probability(vlm, [it.image for it in chunk], questions, c.answer)
-        return out
+            return yes_probability(vlm, [it.image for it in chunk], questions, c.answer)
+
+        return in_batches(score, items, c.batch_size)
 
     def source(self) -> dict[str, Any]:
         return {"model": self.config.model}
