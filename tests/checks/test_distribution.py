@@ -16,13 +16,7 @@ from torchmetrics.image.kid import poly_mmd
 from t2iqa.checks import build_set_metrics
 from t2iqa.checks.base import ImageUnderTest
 from t2iqa.checks.distances import cmmd, frechet_distance, kid
-from t2iqa.checks.features import (
-    FeatureExtractor,
-    FeatureSpool,
-    Reference,
-    clean_resize,
-    load_reference_npz,
-)
+from t2iqa.checks.features import FeatureExtractor
 from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.expectations import Expectations
 from t2iqa.core.prompts import PromptSpec
@@ -38,17 +32,6 @@ def features() -> tuple[np.ndarray, np.ndarray]:
 
 def stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(0), np.cov(x, rowvar=False)
-
-
-def test_streaming_statistics_equal_batch_ones(features: tuple[np.ndarray, np.ndarray]) -> None:
-    real, _ = features
-    spool = FeatureSpool()
-    for start in range(0, len(real), 64):
-        spool.add(real[start : start + 64])
-    mu, sigma = spool.mean_cov()
-    np.testing.assert_allclose(mu, real.mean(0), rtol=1e-12)
-    np.testing.assert_allclose(sigma, np.cov(real, rowvar=False), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(spool.all_rows(), real, rtol=1e-6)  # float32 spool
 
 
 def test_fid_agrees_with_torchmetrics_and_cleanfid(features: tuple[np.ndarray, np.ndarray]) -> None:
@@ -86,28 +69,6 @@ def test_cmmd_matches_the_reference_formula(features: tuple[np.ndarray, np.ndarr
     unbiased = kxx_u / (40 * 39) + kyy_u / (30 * 29) - 2 * kxy
     assert cmmd(real, fake, unbiased=True) == pytest.approx(1000 * unbiased, rel=1e-9)
     assert cmmd(real, real) == pytest.approx(0.0, abs=1e-9)
-
-
-def test_clean_resize_is_per_channel_float_bicubic() -> None:
-    image = Image.effect_noise((64, 48), 50).convert("RGB")
-    out = clean_resize(image, 299)
-    assert out.shape == (299, 299, 3) and out.dtype == np.float32
-    red = np.asarray(
-        Image.fromarray(np.asarray(image, np.float32)[:, :, 0], mode="F").resize(
-            (299, 299), Image.BICUBIC
-        )
-    )
-    np.testing.assert_allclose(out[:, :, 0], np.clip(red, 0, 255))
-
-
-def test_reference_npz_round_trip(tmp_path: Path, features: tuple[np.ndarray, np.ndarray]) -> None:
-    mu, sigma = stats(features[0])
-    Reference("r", mu, sigma, 300, features[0]).save(tmp_path / "ref.npz")
-    ref = load_reference_npz(tmp_path / "ref.npz")
-    assert ref.n == 300 and ref.features is not None
-    (tmp_path / "bad.npz").write_bytes(b"nope")
-    with pytest.raises(Unavailable, match="not a reference statistics file"):
-        load_reference_npz(tmp_path / "bad.npz")
 
 
 # ------------------------------------------------------------------ set metrics end to end
