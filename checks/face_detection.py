@@ -60,6 +60,7 @@ def _faces_in(
 
 
 TILE = 0.6  # a tile's side as a share of the image's: 2 x 2 tiles overlapping by 20%
+MIN_TILE = 16  # px: a tile's shorter side below which tiles are not searched
 MERGE_IOU = 0.3  # finds of one face in the image and in tiles overlap more than this
 
 
@@ -97,6 +98,8 @@ def faces_in_tiles(rgb: np.ndarray, min_confidence: float) -> list[Detection]:
     h, w = rgb.shape[:2]
     found = _faces_in(rgb, min_confidence, (0, 0), 1.0)
     th, tw = int(TILE * h), int(TILE * w)
+    if min(th, tw) < MIN_TILE:
+        return found  # a tiny image: its tiles would hold no face the whole image does not
     for y in (0, h - th):
         for x in (0, w - tw):
             tile = cv2.resize(rgb[y : y + th, x : x + tw], (w, h), interpolation=cv2.INTER_LINEAR)

@@ -3,6 +3,7 @@ and how many people prompts ask for."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -47,3 +48,10 @@ def test_people_are_counted_against_the_prompt(astronaut: Image.Image) -> None:
     assert wrong.verdict == "wrong_count" and "2 people seen" in wrong.reason
     assert check.check(item(two, Expectations(people=1, people_at_least=True))).passed
     assert not check.applies(PromptSpec("p", "an apple", "x", None, Expectations(), "t"))
+
+
+def test_tiny_and_thin_images_have_no_faces_and_raise_nothing() -> None:
+    from t2iqa.checks.face_detection import faces_in_tiles
+
+    for shape in ((1, 1, 3), (2, 3000, 3), (20, 20, 3)):
+        assert faces_in_tiles(np.zeros(shape, np.uint8), 0.5) == []
