@@ -23,8 +23,7 @@ from typing import Any
 
 import torch
 
-from t2iqa.core.errors import Unavailable, first_line
-from t2iqa.core.prefetched import WeightSource, fetch_hint
+from t2iqa.core.prefetched import WeightSource, loading
 
 DINOV2_SIZE = 224
 DEFAULT_DINOV2 = "facebook/dinov2-large"  # ViT-L/14, dgm-eval's recommendation
@@ -71,24 +70,19 @@ def load_dinov2(model: str | None) -> torch.nn.Module:
     saying how to get the weights when it cannot be loaded."""
     from t2iqa.core.hub import prepare_hub
     from t2iqa.core.paths import default_cache_dir
-    from t2iqa.core.tiny_models import quiet_model_libraries
 
     source = model or DEFAULT_DINOV2
     if source == EMBEDDED_DINOV2:
         source = str(build_embedded_dinov2(default_cache_dir() / "embedded-dinov2"))
     source = prepare_hub(source)
-    try:
+    manually = (
+        f"download it once elsewhere (huggingface-cli download {DEFAULT_DINOV2} --local-dir "
+        "DIR) and pass --set-option fd_dinov2.model=DIR"
+    )
+    with loading(f"DINOv2 {source}", "fd_dinov2", manually):
         from transformers import Dinov2Model
 
-        with quiet_model_libraries():
-            net = Dinov2Model.from_pretrained(source)
-    except Exception as exc:  # offline and not cached, unknown id, not a DINOv2 folder
-        raise Unavailable(
-            f"cannot load DINOv2 {source}: {first_line(exc)}. With no network: "
-            f"{fetch_hint('fd_dinov2')}; or download it once elsewhere (huggingface-cli "
-            f"download {DEFAULT_DINOV2} --local-dir DIR) and pass --set-option "
-            "fd_dinov2.model=DIR"
-        ) from None
+        net = Dinov2Model.from_pretrained(source)
     return Dinov2Features(net.eval()).eval()
 
 

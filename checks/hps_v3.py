@@ -27,8 +27,8 @@ from typing import Any
 from t2iqa.checks.base import ImageUnderTest, remember_failure
 from t2iqa.checks.options import PositiveInt
 from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file, in_batches
-from t2iqa.core.errors import Unavailable, first_line
-from t2iqa.core.prefetched import WeightSource, fetch_hint
+from t2iqa.core.errors import Unavailable
+from t2iqa.core.prefetched import WeightSource, loading
 
 HPSV3_CHECKPOINT = "hf-hub:MizzenAI/HPSv3/HPSv3.safetensors"
 BASE = "Qwen/Qwen2-VL-7B-Instruct"
@@ -119,18 +119,15 @@ def load_hps_v3(checkpoint: str, base: str, device: str) -> tuple[Any, Any, str]
         checkpoint, base = str(folder / "HPSv3.safetensors"), str(folder)
     dev = pick_device(device, "hps_v3.device")
     path = checkpoint_file(checkpoint, "hps_v3", "HPSv3")
-    try:
+    manually = (
+        f"huggingface-cli download {BASE} --include '*.json' '*.txt' --local-dir B and pass "
+        "--check-option hps_v3.base=B"
+    )
+    with loading(f"HPSv3's base model files {base}", "hps_v3", manually):
         from transformers import AutoProcessor, Qwen2VLConfig
 
-        with quiet_model_libraries():
-            config = Qwen2VLConfig.from_pretrained(prepare_hub(base))
-            processor = AutoProcessor.from_pretrained(prepare_hub(base), padding_side="right")
-    except Exception as exc:  # offline and not cached, unknown id, not a Qwen2-VL folder
-        raise Unavailable(
-            f"cannot load HPSv3's base model files {base}: {first_line(exc)}. With no network: "
-            f"{fetch_hint('hps_v3')}; or huggingface-cli download {BASE} --include '*.json' "
-            "'*.txt' --local-dir B and pass --check-option hps_v3.base=B"
-        ) from None
+        config = Qwen2VLConfig.from_pretrained(prepare_hub(base))
+        processor = AutoProcessor.from_pretrained(prepare_hub(base), padding_side="right")
     processor.tokenizer.add_special_tokens({"additional_special_tokens": [REWARD_TOKEN]})
     try:
         with quiet_model_libraries():

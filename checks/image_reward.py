@@ -25,8 +25,8 @@ from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest, remember_failure
 from t2iqa.checks.scored import ScorerConfig, ScoringCheck, checkpoint_file, in_batches
-from t2iqa.core.errors import Unavailable, first_line
-from t2iqa.core.prefetched import WeightSource, fetch_hint
+from t2iqa.core.errors import Unavailable
+from t2iqa.core.prefetched import WeightSource, loading
 
 IMAGEREWARD_CHECKPOINT = "hf-hub:THUDM/ImageReward/ImageReward.pt"
 TOKENIZER = "google-bert/bert-base-uncased"  # BLIP's init_tokenizer
@@ -106,20 +106,15 @@ def load_image_reward(checkpoint: str, tokenizer: str, device: str) -> tuple[Any
 def _tokenizer(source: str) -> Any:
     """BLIP's tokenizer: BERT's with [DEC] (its decoder's start) and [ENC] added, which makes
     the vocabulary the checkpoint's 30,524."""
-    from t2iqa.core.tiny_models import quiet_model_libraries
 
-    try:
+    manually = (
+        f"huggingface-cli download {TOKENIZER} vocab.txt tokenizer_config.json --local-dir T "
+        "and pass --check-option image_reward.tokenizer=T"
+    )
+    with loading(f"ImageReward's tokenizer {source}", "image_reward", manually):
         from transformers import BertTokenizer
 
-        with quiet_model_libraries():
-            tok = BertTokenizer.from_pretrained(source)
-    except Exception as exc:  # offline and not cached, unknown id, not a tokenizer folder
-        raise Unavailable(
-            f"cannot load ImageReward's tokenizer {source}: {first_line(exc)}. With no network: "
-            f"{fetch_hint('image_reward')}; or huggingface-cli download {TOKENIZER} "
-            "vocab.txt tokenizer_config.json --local-dir T and pass "
-            "--check-option image_reward.tokenizer=T"
-        ) from None
+        tok = BertTokenizer.from_pretrained(source)
     tok.add_special_tokens({"bos_token": "[DEC]"})
     tok.add_special_tokens({"additional_special_tokens": ["[ENC]"]})
     return tok

@@ -21,8 +21,7 @@ from typing import Any
 
 from t2iqa.checks.base import ImageUnderTest, remember_failure
 from t2iqa.checks.scored import ScorerConfig, ScoringCheck, in_batches
-from t2iqa.core.errors import Unavailable, first_line
-from t2iqa.core.prefetched import WeightSource, fetch_hint
+from t2iqa.core.prefetched import WeightSource, loading
 
 PICKSCORE_MODEL = "yuvalkirstain/PickScore_v1"
 PICKSCORE_PROCESSOR = "laion/CLIP-ViT-H-14-laion2B-s32B-b79K"
@@ -67,26 +66,21 @@ def load_pickscore(model: str, processor: str, device: str) -> tuple[Any, Any, s
     from t2iqa.core.devices import pick_device
     from t2iqa.core.hub import prepare_hub
     from t2iqa.core.paths import default_cache_dir
-    from t2iqa.core.tiny_models import quiet_model_libraries
 
     if model == EMBEDDED:
         model = processor = str(build_embedded(default_cache_dir() / "embedded-pickscore"))
     dev = pick_device(device, "pick_score.device")
     model, processor = prepare_hub(model), prepare_hub(processor)
-    try:
+    manually = (
+        f"download both once elsewhere (huggingface-cli download {PICKSCORE_MODEL} --local-dir "
+        f"M; huggingface-cli download {PICKSCORE_PROCESSOR} --local-dir P) and pass "
+        "--check-option pick_score.model=M --check-option pick_score.processor=P"
+    )
+    with loading(f"PickScore ({model}, processor {processor})", "pick_score", manually):
         from transformers import AutoProcessor, CLIPModel
 
-        with quiet_model_libraries():
-            net = CLIPModel.from_pretrained(model).to(dev).eval()
-            proc = AutoProcessor.from_pretrained(processor)
-    except Exception as exc:  # offline and not cached, unknown id, not a CLIP folder
-        raise Unavailable(
-            f"cannot load PickScore ({model}, processor {processor}): {first_line(exc)}. With "
-            f"no network: {fetch_hint('pick_score')}; or download both once elsewhere "
-            f"(huggingface-cli download {PICKSCORE_MODEL} --local-dir M; huggingface-cli download "
-            f"{PICKSCORE_PROCESSOR} --local-dir P) and pass --check-option pick_score.model=M "
-            "--check-option pick_score.processor=P"
-        ) from None
+        net = CLIPModel.from_pretrained(model).to(dev).eval()
+        proc = AutoProcessor.from_pretrained(processor)
     return net, proc, dev
 
 

@@ -20,8 +20,7 @@ from typing import Any
 from PIL import Image
 
 from t2iqa.checks.base import remember_failure
-from t2iqa.core.errors import Unavailable, first_line
-from t2iqa.core.prefetched import WeightSource, fetch_hint
+from t2iqa.core.prefetched import WeightSource, loading
 
 DEFAULT_VLM = "Qwen/Qwen2.5-VL-7B-Instruct"
 VLM_MIB = 15830  # its 8.3B parameters in bfloat16, the dtype its checkpoint loads in
@@ -76,25 +75,18 @@ def load_vlm(model: str, device: str) -> tuple[Any, Any, str]:
     from t2iqa.core.devices import pick_device
     from t2iqa.core.hub import prepare_hub
     from t2iqa.core.paths import default_cache_dir
-    from t2iqa.core.tiny_models import quiet_model_libraries
 
     source = model
     if model == EMBEDDED:
         source = str(build_embedded(default_cache_dir() / "embedded-vlm"))
     dev = pick_device(device, "vqa_score.device")
     source = prepare_hub(source)
-    try:
+    manually = "huggingface-cli download ID --local-dir D and pass model=D"
+    with loading(f"the vision-language model {model}", "vqa_score", manually):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        with quiet_model_libraries():
-            net = AutoModelForImageTextToText.from_pretrained(source).to(dev).eval()
-            processor = AutoProcessor.from_pretrained(source)
-    except Exception as exc:  # offline and not cached, unknown id, not a VLM folder
-        raise Unavailable(
-            f"cannot load the vision-language model {model}: {first_line(exc)}. With no network: "
-            f"{fetch_hint('vqa_score')}; or huggingface-cli download ID --local-dir D and "
-            "pass model=D"
-        ) from None
+        net = AutoModelForImageTextToText.from_pretrained(source).to(dev).eval()
+        processor = AutoProcessor.from_pretrained(source)
     processor.tokenizer.padding_side = "left"  # every answer starts at the last position
     return net, processor, dev
 

@@ -21,11 +21,13 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from t2iqa.core.errors import T2IQAError, Unavailable
+from t2iqa.core.errors import T2IQAError, Unavailable, first_line
 
 WEIGHTS_ENV = "T2IQA_WEIGHTS"
 RECORD = "t2iqa-weights.json"
@@ -56,6 +58,24 @@ def fetch_hint(scorer: str) -> str:
     """How to get a scorer's weights onto a machine without network, for its messages."""
     return (f"t2iqa weights prefetch DIR --only {scorer} on a connected machine, then "
             "--weights DIR (or T2IQA_WEIGHTS=DIR) here")  # fmt: skip
+
+
+@contextmanager
+def loading(what: str, scorer: str, otherwise: str) -> Iterator[None]:
+    """Load a model inside: the model libraries' notices silenced, and any failure (offline
+    and not cached, an unknown id, a folder of the wrong model, the library missing) raised
+    as Unavailable naming ``what``, the library's first line, how to prefetch the scorer's
+    weights and ``otherwise`` (a manual way)."""
+    from t2iqa.core.tiny_models import quiet_model_libraries
+
+    try:
+        with quiet_model_libraries():
+            yield
+    except Exception as exc:
+        raise Unavailable(
+            f"cannot load {what}: {first_line(exc)}. With no network: {fetch_hint(scorer)}; "
+            f"or {otherwise}"
+        ) from None
 
 
 def weights_dir() -> Path | None:
