@@ -99,11 +99,15 @@ def judge_alongside_helpers(checks: Sequence[Check], policy: Policy,
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Stop the helpers now, whatever they are doing (every batch is judged, or the job was
     interrupted): a helper still loading its models would otherwise hold up the exit."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+: shuts down too
     if terminate is not None:
         terminate()
         return
-    # Before Python 3.14 the executor has no public way to stop its processes.
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    # Before Python 3.14 the executor has no public way to stop its processes, and its
+    # shutdown forgets them, so they are taken first.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         process.terminate()
+    for process in processes:  # reaped now: no zombie, and its CPU time counted with this job
+        process.join(timeout=5)
