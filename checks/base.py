@@ -43,6 +43,13 @@ def brief(exc: BaseException, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def first_few(messages: Sequence[str], shown: int) -> str:
+    """The first ``shown`` messages, joined, and how many more there are: a reason stays
+    readable however many tests fail (every failure is in the details)."""
+    more = f" (+{len(messages) - shown} more)" if len(messages) > shown else ""
+    return "; ".join(messages[:shown]) + more
+
+
 def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
     """For cached model loaders: a load that failed (missing weights) fails again at once
     with the same error for the same arguments, instead of retrying per image."""

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.base import Check, ImageUnderTest, first_few
 from t2iqa.checks.body_landmarks import JOINTS, LEFT_EAR, NOSE, RIGHT_EAR, Body, bodies
 from t2iqa.checks.options import Fraction, PositiveInt
 from t2iqa.core.errors import Unavailable
@@ -271,8 +271,7 @@ class BodyAnatomyCheck(Check):
             failures += [f"body {i + 1}: {m}" for m in verdict.failed]
         details = {"bodies_found": len(found), "bodies": report, "overlay": overlay}
         if failures:
-            more = f" (+{len(failures) - 2} more)" if len(failures) > 2 else ""
-            return self.result("malformed", False, 0.0, "; ".join(failures[:2]) + more, **details)
+            return self.result("malformed", False, 0.0, first_few(failures, 2), **details)
         if not judged:
             return self.result(NOT_APPLICABLE, None, None, f"{len(found)} body(ies) seen, none "
                                "with enough visible landmarks to judge", **details)  # fmt: skip

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.base import Check, ImageUnderTest, first_few
 from t2iqa.checks.face_landmarks import FaceCrop, faces_with_landmarks
 from t2iqa.checks.face_symmetry import (
     CHEEKS,
@@ -228,8 +228,7 @@ class FaceAnatomyCheck(Check):
             failures += [f"face {i + 1}: {m}" for m in verdict.failed]
         details = {"faces_found": len(faces), "faces": report, "overlay": overlay}
         if failures:
-            more = f" (+{len(failures) - 2} more)" if len(failures) > 2 else ""
-            return self.result("malformed", False, 0.0, "; ".join(failures[:2]) + more, **details)
+            return self.result("malformed", False, 0.0, first_few(failures, 2), **details)
         if not judged:
             why = "; ".join(f"face {r['face']}: {r['not_judged'][0]}" for r in report[:2])
             return self.result(NOT_APPLICABLE, None, None, f"no face could be judged ({why})",

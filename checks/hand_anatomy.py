@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from t2iqa.checks.base import Check, ImageUnderTest
+from t2iqa.checks.base import Check, ImageUnderTest, first_few
 from t2iqa.checks.hand_landmarks import DetectedHand, detect_hands, load_landmarker
 from t2iqa.checks.hand_pixels import FINGER_CHAINS, LONG, WRIST, pixel_tests
 from t2iqa.checks.options import Fraction, PositiveInt
@@ -369,11 +369,8 @@ class HandAnatomyCheck(Check):
                 NOT_APPLICABLE, None, None, "no hands asked for, none seen", **details
             )
         if malformed:
-            parts = []
-            for i, a in malformed:
-                msgs = "; ".join(f.message for f in a.findings[:3])
-                more = f" (+{len(a.findings) - 3} more)" if len(a.findings) > 3 else ""
-                parts.append(f"hand {i + 1}: {msgs}{more}")
+            parts = [f"hand {i + 1}: {first_few([f.message for f in a.findings], 3)}"
+                     for i, a in malformed]  # fmt: skip
             return self.result("malformed", False, worst, " | ".join(parts), **details)
         if expected is not None:
             short = len(hands) < expected
