@@ -155,6 +155,18 @@ class FrechetInceptionDistanceMetric(_FeatureMetric):
         return SetResult(self.name, value, self.spool.n, *(ci or (None, None)), details)
 
 
+class FrechetModelDistance(FrechetInceptionDistanceMetric):
+    """FID's steps in another model's features (FD-DINOv2, FD-CLIP): each subclass names the
+    model in its ``Config.model``, which is shown beside the value, compared and recorded."""
+
+    extractor_detail = "model"
+    comparable_details = ("feature_extractor", "model", "resize_mode", "resolution", "reference",
+                          "reference_n")  # fmt: skip
+
+    def provenance(self, ref: Reference) -> dict[str, Any]:
+        return {**super().provenance(ref), "model": self.config.model}
+
+
 class KernelInceptionDistanceMetric(_FeatureMetric):
     name = "kid"
     version = "1"

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from t2iqa.checks.backbones import DEFAULT_CLIP_BACKBONE
 from t2iqa.checks.clip_alignment import CLIP_WEIGHTS
-from t2iqa.checks.distribution import FrechetInceptionDistanceMetric
+from t2iqa.checks.distribution import FrechetModelDistance
 from t2iqa.checks.features import FeatureSpec, backbone_spec
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 
 
-class FrechetClipDistanceMetric(FrechetInceptionDistanceMetric):
+class FrechetClipDistanceMetric(FrechetModelDistance):
     label = "FD-CLIP"
     name = "fd_clip"
     version = "1"
@@ -34,9 +33,6 @@ class FrechetClipDistanceMetric(FrechetInceptionDistanceMetric):
     # and the distance runs on their squares; set the gate from your own seed-to-seed spread.
     gate_tolerance = 1.0
     embedded_options = MappingProxyType({"model": "embedded"})
-    extractor_detail = "model"  # shown beside the value: which CLIP
-    comparable_details = ("feature_extractor", "model", "resize_mode", "resolution", "reference",
-                          "reference_n")  # fmt: skip
 
     @dataclass(frozen=True)
     class Config:
@@ -47,6 +43,3 @@ class FrechetClipDistanceMetric(FrechetInceptionDistanceMetric):
 
     def feature_spec(self) -> FeatureSpec:
         return backbone_spec("clip", self.config.model, None)
-
-    def provenance(self, ref: Any) -> dict[str, Any]:
-        return {**super().provenance(ref), "model": self.config.model}

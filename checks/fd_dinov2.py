@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Literal
 
 from t2iqa.checks.backbones import DEFAULT_DINOV2, DINOV2_SIZE, DINOV2_WEIGHTS, EMBEDDED_DINOV2
-from t2iqa.checks.distribution import FrechetInceptionDistanceMetric
+from t2iqa.checks.distribution import FrechetModelDistance
 from t2iqa.checks.features import FeatureSpec
 from t2iqa.checks.options import NonNegativeInt, PositiveInt
 
 
-class FrechetDinoDistanceMetric(FrechetInceptionDistanceMetric):
+class FrechetDinoDistanceMetric(FrechetModelDistance):
     label = "FD-DINOv2"
     name = "fd_dinov2"
     version = "1"
@@ -35,9 +35,6 @@ class FrechetDinoDistanceMetric(FrechetInceptionDistanceMetric):
     # (it runs about 10-30x FID's values); 20 keeps the gate from firing on noise.
     gate_tolerance = 20.0
     embedded_options = MappingProxyType({"model": EMBEDDED_DINOV2})
-    extractor_detail = "model"  # shown beside the value: which DINOv2
-    comparable_details = ("feature_extractor", "model", "resize_mode", "resolution", "reference",
-                          "reference_n")  # fmt: skip
 
     @dataclass(frozen=True)
     class Config:
@@ -53,6 +50,3 @@ class FrechetDinoDistanceMetric(FrechetInceptionDistanceMetric):
     def feature_spec(self) -> FeatureSpec:
         c = self.config
         return FeatureSpec("dinov2", c.resize_mode, c.resolution, c.model)
-
-    def provenance(self, ref: Any) -> dict[str, Any]:
-        return {**super().provenance(ref), "model": self.config.model}
