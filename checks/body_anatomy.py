@@ -21,8 +21,8 @@ segments span ``min_segment_px`` in the image (a small body's ratios are noise):
   hangs within ``STANDING`` degrees of the torso's down axis: the knee's flexion then runs in
   depth, so a sideways turn in the picture is a knock-knee or bow-leg angle. People's stay
   under about 15 degrees (a knee's valgus is 5-7; beyond 15 is a deformity).
-- ``torso``: shoulder centre to hip centre over shoulder width (people about 1.3), and hip
-  width over shoulder width (about 0.7).
+- ``torso_length``: shoulder centre to hip centre over shoulder width (people about 1.3), and
+  ``hip_width``: hip width over shoulder width (about 0.7).
 
 The limits are people's ranges widened for the landmark model's error in depth (its
 metres are inferred from one view), not fitted to photos. The pose model pulls a body back
@@ -56,6 +56,11 @@ FACING, STANDING = 45.0, 20.0  # degrees: the face's turn from the camera; the t
 # within the 0.67-1.5 limits' margin.
 MIN_SEGMENT = 30
 HANGING = 60.0  # degrees from the torso's down axis within which a bend's direction is known
+# A limb's upper segment over its lower one: the joints, people's range, what it is.
+PROPORTIONS = {
+    "arm_proportion": (("shoulder", "elbow", "wrist"), ARM_PROPORTION, "upper arm over forearm"),
+    "leg_proportion": (("hip", "knee", "ankle"), LEG_PROPORTION, "thigh over shin"),
+}
 SEGMENTS = {
     "upper arm": ("shoulder", "elbow"), "forearm": ("elbow", "wrist"),
     "thigh": ("hip", "knee"), "shin": ("knee", "ankle"),
@@ -148,16 +153,11 @@ class Sight:
 
 def _limbs(body: Body, verdict: BodyJudgement, sight: Sight) -> None:
     for side in ("left", "right"):
-        s = f"{side}_"
-        if sight.limb(s + "shoulder", s + "elbow", s + "wrist"):
-            ratio = _length(body, s + "shoulder", s + "elbow") / _length(body, s + "elbow",
-                                                                          s + "wrist")  # fmt: skip
-            verdict.test(f"{side} arm_proportion", ratio, ARM_PROPORTION,
-                         "upper arm over forearm", (s + "elbow", s + "wrist"))  # fmt: skip
-        if sight.limb(s + "hip", s + "knee", s + "ankle"):
-            ratio = _length(body, s + "hip", s + "knee") / _length(body, s + "knee", s + "ankle")
-            verdict.test(f"{side} leg_proportion", ratio, LEG_PROPORTION, "thigh over shin",
-                         (s + "knee", s + "ankle"))  # fmt: skip
+        for test, (parts, limits, what) in PROPORTIONS.items():
+            top, middle, end = (f"{side}_{part}" for part in parts)
+            if sight.limb(top, middle, end):
+                ratio = _length(body, top, middle) / _length(body, middle, end)
+                verdict.test(f"{side} {test}", ratio, limits, what, (middle, end))
     for segment, (a, b) in SEGMENTS.items():
         if sight.segments((f"left_{a}", f"left_{b}"), (f"right_{a}", f"right_{b}")):
             ratio = _length(body, f"left_{a}", f"left_{b}") / _length(body, f"right_{a}",
@@ -247,7 +247,7 @@ class BodyAnatomyCheck(Check):
         # Landmarks the pose model believes less visible are not judged (0.5 is the threshold
         # MediaPipe's own drawing utilities use).
         min_visibility: Fraction = 0.5
-        min_segment_px: PositiveInt = int(MIN_SEGMENT)  # shorter limbs in the image are not judged
+        min_segment_px: PositiveInt = MIN_SEGMENT  # shorter limbs in the image are not judged
 
     def check(self, item: ImageUnderTest) -> CheckResult:
         rgb = np.asarray(item.image.convert("RGB"))

@@ -19,6 +19,7 @@ import numpy as np
 
 from t2iqa.checks.detections import Detection
 from t2iqa.checks.face_detection import _solutions, detect_faces
+from t2iqa.checks.face_landmarks import enlarged
 from t2iqa.checks.hand_landmarks import native_logs_silenced
 
 BODY_ABOVE, BODY_BELOW, BODY_ASIDE = 1.5, 9.0, 4.0  # the crop around a face, in face sides
@@ -67,15 +68,10 @@ def body_crop(shape: tuple[int, ...], face: Detection) -> tuple[int, int, int, i
 
 
 def _pose_in(rgb: np.ndarray, face: Detection) -> Body | None:
-    import cv2
-
     x0, y0, x1, y1 = body_crop(rgb.shape, face)
-    crop = rgb[y0:y1, x0:x1]
-    scale = max(POSE_SIDE / max(crop.shape[:2]), 1.0)
-    if scale > 1:
-        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    crop, scale = enlarged(rgb[y0:y1, x0:x1], POSE_SIDE)
     with native_logs_silenced():
-        found = pose_model().process(np.ascontiguousarray(crop))
+        found = pose_model().process(crop)
     if not found.pose_landmarks or not found.pose_world_landmarks:
         return None
     h, w = crop.shape[:2]

@@ -58,17 +58,25 @@ class FaceCrop:
 
 def crop_face(rgb: np.ndarray, box: Detection) -> tuple[np.ndarray, tuple[int, int], float]:
     """The face with a margin, enlarged to ``MESH_SIDE``; its top-left corner and scale."""
-    import cv2
 
     x0, y0, x1, y1 = box.box
     cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * MARGIN / 2
     h, w = rgb.shape[:2]
     left, top = int(max(cx - half, 0)), int(max(cy - half, 0))
-    crop = rgb[top : int(min(cy + half, h)), left : int(min(cx + half, w))]
-    scale = MESH_SIDE / max(crop.shape[:2])
+    crop, scale = enlarged(rgb[top : int(min(cy + half, h)), left : int(min(cx + half, w))],
+                           MESH_SIDE)  # fmt: skip
+    return crop, (left, top), scale
+
+
+def enlarged(crop: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """``crop`` enlarged (bicubic) so its longer side is at least ``side`` pixels, and the
+    scale used (1: as it was): landmark models read a fixed-size view and miss small subjects."""
+    import cv2
+
+    scale = side / max(crop.shape[:2])
     if scale > 1:
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    return np.ascontiguousarray(crop), (left, top), max(scale, 1.0)
+    return np.ascontiguousarray(crop), max(scale, 1.0)
 
 
 def faces_with_landmarks(rgb: np.ndarray, min_confidence: float = 0.5) -> list[FaceCrop]:
