@@ -30,9 +30,13 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from t2iqa.core.results import CheckResult
 
 OPENCV = Path("/usr/share/doc/opencv-doc/examples/data")
 WHOLE_BODIES = ("camera", "messi5", "basketball1", "basketball2")
@@ -136,13 +140,12 @@ def other_people() -> Iterator[tuple[str, str, np.ndarray]]:
         yield path.name, "hand photo", np.asarray(Image.open(path).convert("RGB"))
 
 
-def column(result: object, case: str) -> str:
+def column(result: CheckResult, case: str) -> str:
     """The table column a result goes in: a failure on the deformed limb's tests is caught."""
-    verdict = result.verdict  # type: ignore[attr-defined]
-    if verdict != "malformed" or case in PASSING:
-        return verdict
+    if result.verdict != "malformed" or case in PASSING:
+        return result.verdict
     limb = LIMB_TESTS["forearm" if case.startswith("forearm") else "knee"]
-    failed = [m.split(":")[0] for b in result.details["bodies"] for m in b["failed"]]  # type: ignore[attr-defined]
+    failed = [m.split(":")[0] for b in result.details["bodies"] for m in b["failed"]]
     return "malformed" if any(w in f for f in failed for w in limb) else "wrong reason"
 
 
