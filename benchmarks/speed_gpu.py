@@ -6,16 +6,21 @@ Inception-v3) built from their configs with seeded random weights: the arithmeti
 as with the real checkpoints, and nothing is downloaded. Per model:
 
 1. t2iqa: the pipeline saved to a folder and loaded by ``DiffusersSource`` as ``t2iqa run
-   --model FOLDER`` would (bf16, the default on CUDA), images out as PNG bytes;
-2. diffusers, plain: the same pipeline object called as its docs show (bf16, PIL out);
-3. diffusers' best recipe: bf16, SDPA, fused QKV projections, channels-last UNet and VAE,
-   ``torch.compile`` of the UNet (fullgraph), timed after a warm-up call.
+   --model FOLDER`` would (bf16, the default on CUDA), then whole runs of 4 batches into a
+   fresh store (PNG files, image records, ``image_sanity``), the model kept loaded;
+2. diffusers, plain: the same pipeline object called as its docs show (bf16, PIL out) for the
+   same prompts and seeds;
+3. with ``--compile``, diffusers' best recipe: bf16, SDPA, fused QKV projections,
+   channels-last UNet and VAE, ``torch.compile`` of the UNet (fullgraph), timed after a
+   warm-up call.
 
 Printed: median and min-max seconds per batch over interleaved repeats, images/s; for the
 feature networks, images/s at batch 128 and achieved TFLOP/s (FLOPs counted by
 ``torch.utils.flop_counter``) against ``--peak-tflops`` (bf16 dense: 989 for an H100 SXM).
+``saved_pipeline`` also serves ``speed_overlap --model`` on a GPU.
 
     python -m t2iqa.benchmarks.speed_gpu [--models sd15,sdxl] [--steps 25] [--repeats 3]
+        [--no-features] [--compile]
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from typing import Any
 
 import torch
 
+from t2iqa.generation.diffusers_source import DiffusersSource
+
+BATCHES = 4  # per timed run: each batch's PNGs are encoded while the next one generates
 SD15_UNET = {
     "sample_size": 64, "cross_attention_dim": 768, "attention_head_dim": 8,
     "block_out_channels": (320, 640, 1280, 1280),
@@ -108,46 +116,73 @@ def line(name: str, seconds: list[float], images: int) -> str:
             f"  {images / med:6.2f} images/s")  # fmt: skip
 
 
-def generation(kind: str, steps: int, batch: int, repeats: int, work: Path) -> None:
-    from t2iqa.core.prompts import PromptSpec
+class KeptLoaded(DiffusersSource):
+    """A DiffusersSource that keeps its pipeline between timed runs (``execute_run`` closes
+    its source at the end), so that a timed run does not include loading the model."""
+
+    def close(self) -> None:
+        pass
+
+
+def saved_pipeline(kind: str, folder: Path) -> Path:
+    """The random-weight SD 1.5 or SDXL pipeline saved as a model folder (``--model``)."""
     from t2iqa.core.tiny_models import write_clip_tokenizer_files
-    from t2iqa.generation.base import GenerationRequest, GenerationSettings
-    from t2iqa.generation.diffusers_source import DiffusersSource
 
-    write_clip_tokenizer_files(work / "tokenizer")
-    pipe = build_pipeline(kind, work / "tokenizer")
-    size = 512 if kind == "sd15" else 1024
-    folder = work / kind
+    write_clip_tokenizer_files(folder.parent / f"{kind}-tokenizer")
+    pipe = build_pipeline(kind, folder.parent / f"{kind}-tokenizer")
     pipe.save_pretrained(folder)
-    prompts = [f"a photo of {k + 1} red apples on a table" for k in range(batch)]
+    del pipe
+    torch.cuda.empty_cache()
+    return folder
+
+
+def generation(kind: str, steps: int, batch: int, repeats: int, work: Path,
+               compiled: bool) -> None:  # fmt: skip
+    """A whole ``t2iqa run`` (store, PNGs, ``image_sanity``) against diffusers' plain calls
+    for the same prompts and seeds, over ``BATCHES`` batches."""
+    from t2iqa.generation.base import GenerationSettings
+    from t2iqa.runs.runner import RunConfig, execute_run
+    from t2iqa.store.db import Store
+
+    folder = saved_pipeline(kind, work / kind)
+    size = 512 if kind == "sd15" else 1024
+    prompts = [f"a photo of {k + 1} red apples on a table" for k in range(batch * BATCHES)]
+    (work / "suite.txt").write_text("\n".join(prompts) + "\n")
     settings = GenerationSettings(steps=steps, width=size, height=size, batch_size=batch)
-    source = DiffusersSource(str(folder), settings)
-    requests = [GenerationRequest(PromptSpec(f"p{k}", p), k) for k, p in enumerate(prompts)]
+    source = KeptLoaded(str(folder), settings)
+    pipe = source.pipe  # loaded once: bf16, the default on CUDA
 
-    def plain() -> None:
-        gens = [torch.Generator("cpu").manual_seed(k) for k in range(batch)]
-        pipe(prompt=prompts, num_inference_steps=steps, width=size, height=size, generator=gens)
+    def t2iqa_run() -> None:
+        config = RunConfig(suite=str(work / "suite.txt"), model=str(folder),
+                           checks=("image_sanity",), settings=settings)  # fmt: skip
+        with tempfile.TemporaryDirectory(dir=work) as store, Store(Path(store)) as st:
+            execute_run(config, st, source=source)
 
-    pipe.set_progress_bar_config(disable=True)
-    source.generate(requests[:1])  # loads; warm-up
-    plain()
-    runs: dict[str, list[float]] = {"t2iqa (DiffusersSource)": [], "diffusers, plain": []}
+    def plain() -> None:  # as diffusers' docs call it: PIL images out
+        for start in range(0, len(prompts), batch):
+            gens = [torch.Generator("cpu").manual_seed(0) for _ in range(batch)]
+            pipe(prompt=prompts[start : start + batch], num_inference_steps=steps, width=size,
+                 height=size, generator=gens)  # fmt: skip
+
+    t2iqa_run(), plain()  # warm-up
+    runs: dict[str, list[float]] = {"t2iqa run (store, image_sanity)": [], "diffusers, plain": []}
     for _ in range(repeats):  # interleaved
-        runs["t2iqa (DiffusersSource)"] += timed(lambda: source.generate(requests), 1)
+        runs["t2iqa run (store, image_sanity)"] += timed(t2iqa_run, 1)
         runs["diffusers, plain"] += timed(plain, 1)
-    source.close()
-    pipe.fuse_qkv_projections()
-    pipe.unet.to(memory_format=torch.channels_last)
-    pipe.vae.to(memory_format=torch.channels_last)
-    pipe.unet = torch.compile(pipe.unet, fullgraph=True)
-    start = time.perf_counter()
-    plain()  # compiles
-    compile_s = time.perf_counter() - start
-    runs["diffusers, best recipe (compiled)"] = timed(plain, repeats)
-    print(f"{kind}: {size}x{size}, {steps} steps, batch {batch}, bf16, Euler "
-          f"(compile + first call {compile_s:.0f} s)")  # fmt: skip
+    header = f"{kind}: {size}x{size}, {steps} steps, {BATCHES} batches of {batch}, bf16, Euler"
+    if compiled:
+        pipe.fuse_qkv_projections()
+        pipe.unet.to(memory_format=torch.channels_last)
+        pipe.vae.to(memory_format=torch.channels_last)
+        pipe.unet = torch.compile(pipe.unet, fullgraph=True)
+        start = time.perf_counter()
+        plain()  # compiles
+        header += f" (compile + first call {time.perf_counter() - start:.0f} s)"
+        runs["diffusers, best recipe (compiled)"] = timed(plain, repeats)
+    print(header)
     for name, seconds in runs.items():
-        print(line(name, seconds, batch))
+        print(line(name, [x / BATCHES for x in seconds], batch))
+    source._pipe = pipe = None
     torch.cuda.empty_cache()
 
 
@@ -181,13 +216,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peak-tflops", type=float, default=989.0)
+    parser.add_argument("--features", action=argparse.BooleanOptionalAction, default=True,
+                        help="time the feature networks (CLIP, Inception) too")  # fmt: skip
+    parser.add_argument("--compile", action="store_true",
+                        help="also diffusers' compiled recipe (minutes of compiling)")  # fmt: skip
     args = parser.parse_args(argv)
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}")
     torch.backends.cuda.matmul.allow_tf32 = True
-    feature_networks(128, args.repeats, args.peak_tflops)
+    if args.features:
+        feature_networks(128, args.repeats, args.peak_tflops)
     with tempfile.TemporaryDirectory() as work:
         for kind in [m for m in args.models.split(",") if m]:
-            generation(kind, args.steps, 4 if kind == "sd15" else 2, args.repeats, Path(work))
+            generation(kind, args.steps, 4 if kind == "sd15" else 2, args.repeats, Path(work),
+                       args.compile)  # fmt: skip
 
 
 if __name__ == "__main__":

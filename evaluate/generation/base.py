@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -100,12 +101,24 @@ class GenerationRequest:
 @dataclass
 class GeneratedImage:
     request: GenerationRequest
-    data: bytes  # encoded file bytes, as stored
+    # The file bytes as stored, or their encoding still under way (a generator encodes a
+    # batch's PNGs while it makes the next batch): read them through ``data``.
+    encoded: bytes | Future[bytes]
     suffix: str  # ".png" for generated images; the original suffix for imported ones
     width: int
     height: int
     seconds: float | None
     flags: dict[str, Any] = field(default_factory=dict)
+    # The decoded pixels where the source has them: the checks beside generation use them
+    # instead of decoding the file again (PNG is lossless: the same pixels).
+    pixels: Image.Image | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def data(self) -> bytes:
+        """The encoded file bytes (waits for an encoding under way)."""
+        if isinstance(self.encoded, Future):
+            self.encoded = self.encoded.result()
+        return self.encoded
 
 
 @dataclass(frozen=True)
@@ -196,27 +209,46 @@ def generate_with_backoff(
 ) -> None:
     """Generate ``requests`` in batches, halving the batch on out-of-memory and retrying.
 
+    Each batch is handed to ``on_images`` once the next one has been generated, so that what
+    the source still does with it (PNG encoding) runs beside the model; on any way out (the
+    end, Ctrl-C, an error) the batch in hand is handed on first, so nothing made is lost.
     Raises T2IQAError when even a batch of one does not fit.
     """
+    pending: list[Sequence[GeneratedImage | RejectedImage]] = []
+
+    def hand_on() -> None:
+        while pending:
+            on_images(pending.pop())
+
     i = 0
-    while i < len(requests):
-        batch = list(requests[i : i + batch_size])
-        try:
-            images = source.generate(batch)
-        except Exception as exc:
-            if not is_out_of_memory(exc):
-                raise
-            _free_accelerator_memory()
-            if batch_size == 1:
-                raise T2IQAError(
-                    "out of memory even at batch size 1; try --dtype float16/bfloat16, smaller "
-                    "--width/--height, or a machine with more GPU memory"
-                ) from None
-            batch_size = max(1, batch_size // 2)
-            warn(f"out of memory at batch size {len(batch)}; retrying at batch size {batch_size}")
-            continue
-        on_images(images)
-        i += len(batch)
+    try:
+        while i < len(requests):
+            batch = list(requests[i : i + batch_size])
+            try:
+                images = source.generate(batch)
+            except Exception as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                batch_size = backed_off(batch_size, len(batch), warn)
+                continue
+            hand_on()
+            pending.append(images)
+            i += len(batch)
+    finally:
+        hand_on()
+
+
+def backed_off(batch_size: int, tried: int, warn: Callable[[str], None]) -> int:
+    """The batch size to retry with after running out of memory at ``tried`` images."""
+    _free_accelerator_memory()
+    if batch_size == 1:
+        raise T2IQAError(
+            "out of memory even at batch size 1; try --dtype float16/bfloat16, smaller "
+            "--width/--height, or a machine with more GPU memory"
+        ) from None
+    batch_size = max(1, batch_size // 2)
+    warn(f"out of memory at batch size {tried}; retrying at batch size {batch_size}")
+    return batch_size
 
 
 def _free_accelerator_memory() -> None:

@@ -13,14 +13,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash
 from t2iqa.checks.memory import measured, scorer_memory
 from t2iqa.checks.options import collect
 from t2iqa.core.errors import StoreError, T2IQAError, Unavailable
-from t2iqa.core.images import ImageInputError, decode_image
+from t2iqa.core.images import MIN_SIDE, ImageInputError, decode_image
 from t2iqa.core.results import stable_hash
 from t2iqa.generation import source_for
 from t2iqa.generation.base import (
@@ -40,6 +40,9 @@ from t2iqa.store.claims import Claims, claimed_batches
 from t2iqa.store.db import ImageRecord, Store
 from t2iqa.store.owners import this_process
 from t2iqa.suites.files import Suite, load_suite
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 CLAIM_BATCHES = 4  # generation batches claimed at once (see t2iqa.store.claims)
 
@@ -298,9 +301,9 @@ def _generate_missing(
             outcome.generated += 1
             if lane is not None:
                 with contextlib.suppress(ImageInputError):  # the ordinary pass reports it
-                    fresh.append(ImageUnderTest(decode_image(img.data).image, image_hash,
-                                                img.request.spec, expected_size,
-                                                check_flags(img.flags)))  # fmt: skip
+                    pixels = _pixels(img)
+                    fresh.append(ImageUnderTest(pixels, image_hash, img.request.spec,
+                                                expected_size, check_flags(img.flags)))  # fmt: skip
         reporter.advance(len(images))
         if lane is not None:
             lane.score(fresh)
@@ -318,6 +321,15 @@ def _generate_missing(
     claims = Claims(store, run_id, "generate")
     for mine in claimed_batches(claims, todo, claim_key, batch_size * CLAIM_BATCHES, unfinished):
         generate_with_backoff(source, mine, batch_size, keep, warn)
+
+
+def _pixels(img: GeneratedImage) -> Image.Image:
+    """What the checks beside generation see: the source's own pixels where it kept them
+    (the same as decoding its lossless PNG), else the decoded file; an image too small to
+    judge is decoded, so that it is refused with the usual message."""
+    if img.pixels is not None and img.pixels.mode == "RGB" and min(img.pixels.size) >= MIN_SIDE:
+        return img.pixels
+    return decode_image(img.data).image
 
 
 def _compute_set_metrics(

@@ -19,7 +19,7 @@ from t2iqa.generation.base import (
     RejectedImage,
     generate_with_backoff,
 )
-from t2iqa.generation.diffusers_source import DiffusersSource, explain_load_error
+from t2iqa.generation.diffusers_source import DiffusersSource, explain_load_error, to_uint8
 from t2iqa.generation.folder_source import FolderSource, read_manifest
 from t2iqa.suites.files import Suite, load_suite
 
@@ -161,6 +161,56 @@ def test_out_of_memory_halves_the_batch_and_says_so() -> None:
     ]
     with pytest.raises(T2IQAError, match="out of memory even at batch size 1"):
         generate_with_backoff(OOMSource(fits=0), reqs, 4, got.extend, warnings.append)
+
+
+class InterruptedSource(OOMSource):
+    """Fits everything; Ctrl-C while the third batch generates."""
+
+    def generate(self, requests: Any) -> list[GeneratedImage]:
+        if len(self.calls) == 2:
+            raise KeyboardInterrupt
+        return super().generate(requests)
+
+
+def test_each_batch_is_handed_on_after_the_next_is_made_and_none_is_lost() -> None:
+    reqs = requests(load_suite("core"), 5, [0])
+    source, handed = OOMSource(fits=2), []
+
+    def on_images(images: Any) -> None:  # what the source had made when a batch came
+        handed.append((len(source.calls), [g.request for g in images]))
+
+    generate_with_backoff(source, reqs, 2, on_images, print)
+    # Batch k arrives once batch k + 1 is made (its encoding ran beside it); the last at
+    # the end.
+    assert handed == [(2, reqs[:2]), (3, reqs[2:4]), (3, reqs[4:])]
+    got: list[GeneratedImage] = []
+    with pytest.raises(KeyboardInterrupt):
+        generate_with_backoff(InterruptedSource(fits=2), reqs, 2, got.extend, print)
+    assert [g.request for g in got] == reqs[:4]  # both finished batches were handed on
+
+
+def test_generated_pngs_are_encoded_beside_the_next_batch_and_keep_the_pixels(
+    embedded: DiffusersSource,
+) -> None:
+    [img] = embedded.generate(requests(load_suite("smoke"), 1, [0]))
+    assert isinstance(img, GeneratedImage) and img.pixels is not None
+    assert (pixels(img) == np.asarray(img.pixels)).all()  # PNG is lossless
+    assert img.data == img.data and isinstance(img.encoded, bytes)  # resolved once
+
+
+def test_pixels_made_from_tensors_where_they_lie_equal_numpys() -> None:
+    rng = np.random.default_rng(7)
+    floats = rng.uniform(-0.1, 1.1, (3, 40, 50, 3)).astype(np.float32)
+    floats[1, 0, :20, 0] = (np.arange(20) + 0.5) / 255  # halves: round half to even
+    floats[0, 3, 4, 1] = np.nan  # an fp16 VAE overflow: black, and counted
+    floats[2, 0, :2, :] = np.nan
+    from_numpy, nans = to_uint8(floats)
+    from_tensor, tensor_nans = to_uint8(torch.from_numpy(floats).permute(0, 3, 1, 2))
+    assert from_numpy.dtype == from_tensor.dtype == np.uint8
+    assert (from_numpy == from_tensor).all() and nans == tensor_nans == [1, 0, 2]
+    assert from_numpy[0, 3, 4].tolist() == [from_numpy[0, 3, 4, 0], 0, from_numpy[0, 3, 4, 2]]
+    pils = [Image.fromarray(a) for a in from_numpy]  # a pipeline that gives PIL anyway
+    assert (to_uint8(pils)[0] == from_numpy).all() and to_uint8(pils)[1] == [0, 0, 0]
 
 
 def save_image(path: Path, color: tuple[int, int, int], fmt: str = "PNG") -> None:
