@@ -273,8 +273,11 @@ class BodyAnatomyCheck(Check):
         if failures:
             return self.result("malformed", False, 0.0, first_few(failures, 2), **details)
         if not judged:
+            c = self.config
             return self.result(NOT_APPLICABLE, None, None, f"{len(found)} body(ies) seen, none "
-                               "with enough visible landmarks to judge", **details)  # fmt: skip
+                               f"with both ends of a limb or the torso visible (visibility >= "
+                               f"{c.min_visibility}) and at least {c.min_segment_px} px long in "
+                               "the image: too small or hidden to judge", **details)  # fmt: skip
         note = f" ({len(found) - judged} not judged)" if judged < len(found) else ""
         tests = sum(len(r["tests_run"]) for r in report)
         return self.result(OK, True, 1.0, f"{judged} body(ies) within people's proportions and "

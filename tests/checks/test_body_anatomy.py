@@ -143,3 +143,6 @@ def test_a_small_body_is_not_judged() -> None:
     small = Body(big.face, big.pixels / 8, big.world, big.visibility)  # shins ~50 px to ~6 px
     assert judge_body(small, 0.5).judged == []
     assert "left knee_hyperextension" in judge_body(small, 0.5, min_pixels=5).judged
+    result = BodyAnatomyCheck.from_options({}).judge([small])
+    assert result.verdict == "not_applicable" and result.passed is None
+    assert "at least 30 px long in the image" in result.reason  # says why, and the floor
