@@ -20,8 +20,9 @@ from t2iqa.arena.agreement import (
 )
 from t2iqa.arena.pairs import Images, Shown
 from t2iqa.arena.ratings import Ratings, rate
-from t2iqa.store.db import Store, now_iso
+from t2iqa.store.db import Store
 from t2iqa.store.location import StoreLocation
+from t2iqa.store.records import now_iso
 from t2iqa.store.votes import Vote, add_votes, read_votes
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from t2iqa.core.errors import T2IQAError
-from t2iqa.store.db import Store, now_iso
+from t2iqa.store.db import Store
+from t2iqa.store.records import now_iso
 from t2iqa.store.votes import COLUMNS, WINNERS, Vote, add_votes, read_votes
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}

@@ -22,7 +22,6 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +39,25 @@ from t2iqa.store.location import (
     DEFAULT_TEAM_IMAGES,
     StoreLocation,
     parse_store,
-    sqlite_engine,
     team_engine,
     team_fault,
 )
+from t2iqa.store.opening import open_folder, prepare_schema
 from t2iqa.store.owners import process_alive
-from t2iqa.store.records import ImageRecord, ResultRow, RunRecord
+from t2iqa.store.records import (
+    ImageRecord,
+    ResultRow,
+    RunRecord,
+    check_result_from,
+    check_result_rows,
+    image_row,
+    now_iso,
+    set_result_from,
+    set_result_row,
+)
 
 SCHEMA_VERSION = t.SCHEMA_VERSION
 __all__ = ["DB_NAME", "SCHEMA_VERSION", "ImageRecord", "ResultRow", "RunRecord", "Store"]
-
-
-def now_iso(timespec: str = "seconds") -> str:
-    return datetime.now(timezone.utc).isoformat(timespec=timespec)
-
-
-def _float(value: Any) -> float | None:
-    """A number as a plain float: PostgreSQL's driver does not take numpy's float32."""
-    return None if value is None else float(value)
 
 
 class Store:
@@ -80,7 +80,8 @@ class Store:
         if self.location.folder is not None:
             self.root = self.location.folder
             self.db_path = self.root / DB_NAME
-            self._open_folder()
+            self.engine = open_folder(self.root, self.db_path, read_only)
+            self._prepare()
             # A folder keeps its images inside it, where every reader looks; --images-at
             # (often set for a team in T2IQA_IMAGES_AT) is for team stores.
             self.files = ImageFiles(self.root)
@@ -93,70 +94,16 @@ class Store:
 
     # --------------------------------------------------------------------- opening
 
-    def _open_folder(self) -> None:
-        if self.db_path.exists() and not self.db_path.is_file():
-            raise StoreError(
-                f"{self.db_path} is a folder, not a database file; pass --store with a "
-                "t2iqa store (or a new folder)"
-            )
-        if self.read_only and not self.db_path.is_file():
-            raise StoreError(f"no t2iqa store at {self.root} (no {DB_NAME}); run `t2iqa run` first")
-        if not self.read_only:
-            self._ensure_writable()
-        self.engine = sqlite_engine(self.db_path, self.read_only)
-        self._prepare()
-
     def _prepare(self) -> None:
         try:
-            self._check_schema()
+            with self.transaction(write=not self.read_only) as conn:
+                prepare_schema(conn, self.label, self.read_only)
         except DBAPIError as exc:
             self.engine.dispose()
             raise self._fault(exc) from None
         except StoreError:
             self.engine.dispose()
             raise
-
-    def _ensure_writable(self) -> None:
-        if self.db_path.is_file() and not os.access(self.db_path, os.W_OK):
-            raise store_fault(self.db_path, PermissionError(errno.EACCES, "read-only"))
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".write-probe-{os.getpid()}"  # one per process: no race
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise store_fault(self.db_path, exc) from None
-            reason = exc.strerror or str(exc)
-            raise StoreError(
-                f"cannot write to the store folder {self.root}: {reason}; pass --store with a "
-                "writable folder"
-            ) from None
-
-    def _check_schema(self) -> None:
-        with self.transaction(write=not self.read_only) as conn:
-            if conn.dialect.name == "postgresql" and not self.read_only:
-                # Two writers opening a new team store at once: one creates, the other waits.
-                conn.execute(text("SELECT pg_advisory_xact_lock(729001)"))
-            version = t.read_version(conn)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the store at {self.label} was written by a newer t2iqa (schema {version}, "
-                    f"this one reads {SCHEMA_VERSION}); upgrade t2iqa or use another --store"
-                )
-            if version == 0 and self.read_only:
-                raise StoreError(
-                    f"the store at {self.label} is empty (no t2iqa tables yet); start a run into "
-                    f"it with `t2iqa run ... --store {self.label}` or pick another --store"
-                )
-            if self.read_only or version == SCHEMA_VERSION:
-                return
-            if version == 0:
-                t.metadata.create_all(conn)
-            else:
-                for old in range(version, SCHEMA_VERSION):
-                    t.metadata.create_all(conn, tables=list(t.MIGRATIONS[old]))
-            t.write_version(conn, SCHEMA_VERSION)
 
     def _team_images(self, given: str | None) -> str:
         """Where a team store's images are: ``--images-at`` (or ``T2IQA_IMAGES_AT``) when
@@ -344,15 +291,8 @@ class Store:
         return self.files.put(data, suffix)
 
     def add_image(self, record: ImageRecord) -> None:
-        row = dict(
-            run_id=record.run_id, prompt_id=record.prompt_id, seed=record.seed,
-            image_hash=record.image_hash, context_hash=record.context_hash, file=record.file,
-            width=record.width, height=record.height,
-            generation_seconds=_float(record.generation_seconds),
-            generation_json=json.dumps(record.generation), created_at=now_iso(),
-        )  # fmt: skip
         with self.transaction() as conn:
-            t.upsert(conn, t.images, [row])
+            t.upsert(conn, t.images, [image_row(record)])
 
     def done_keys(self, run_id: str) -> set[tuple[str, int]]:
         i = t.images
@@ -407,47 +347,21 @@ class Store:
                 & (r.c.check_name == check_name) & (r.c.config_hash == config_hash)
             )
         )  # fmt: skip
-        if not rows:
-            return None
-        row = rows[0]
-        passed = None if row["passed"] is None else bool(row["passed"])
-        return CheckResult(
-            row["check_name"], row["verdict"], passed, row["score"], row["reason"],
-            json.loads(row["details_json"]),
-        )  # fmt: skip
+        return check_result_from(rows[0]) if rows else None
 
     def put_check_results(self, rows: Sequence[tuple[str, str, str, CheckResult]]) -> None:
         """Store (image hash, context hash, config hash, result) rows in one transaction."""
-        ts = now_iso()
-        values = [
-            dict(
-                image_hash=image_hash, context_hash=context_hash, check_name=r.check,
-                config_hash=config_hash, verdict=r.verdict,
-                passed=None if r.passed is None else int(r.passed), score=_float(r.score),
-                reason=r.reason, details_json=json.dumps(r.details, default=str), created_at=ts,
-            )
-            for image_hash, context_hash, config_hash, r in rows
-        ]  # fmt: skip
         with self.transaction() as conn:
-            t.upsert(conn, t.check_results, values)
+            t.upsert(conn, t.check_results, check_result_rows(rows))
 
     def put_set_result(self, run_id: str, result: SetResult) -> None:
-        row = dict(
-            run_id=run_id, metric=result.metric, value=float(result.value), n=int(result.n),
-            ci_low=_float(result.ci_low), ci_high=_float(result.ci_high),
-            details_json=json.dumps(result.details), created_at=now_iso(),
-        )  # fmt: skip
         with self.transaction() as conn:
-            t.upsert(conn, t.set_results, [row])
+            t.upsert(conn, t.set_results, [set_result_row(run_id, result)])
 
     def set_results(self, run_id: str) -> list[SetResult]:
         s = t.set_results
         rows = self._rows(select(s).where(s.c.run_id == run_id).order_by(s.c.metric))
-        return [
-            SetResult(r["metric"], r["value"], r["n"], r["ci_low"], r["ci_high"],
-                      json.loads(r["details_json"]))
-            for r in rows
-        ]  # fmt: skip
+        return [set_result_from(r) for r in rows]
 
     def result_rows(self, run_id: str) -> list[ResultRow]:
         """The run's (image, check) rows, typed (``iter_result_rows``, as a list)."""

@@ -1,11 +1,25 @@
-"""What the store holds, as typed records: a run, one of its images, one (image, check) row."""
+"""What the store holds, as typed records: a run, one of its images, one (image, check) row;
+and the conversions between the typed results and the tables' rows."""
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from typing import Any
+
+from t2iqa.core.results import CheckResult, SetResult
+
+
+def now_iso(timespec: str = "seconds") -> str:
+    return datetime.now(timezone.utc).isoformat(timespec=timespec)
+
+
+def plain_float(value: Any) -> float | None:
+    """A number as a plain float: PostgreSQL's driver does not take numpy's float32."""
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -73,3 +87,46 @@ class ImageRecord:
     height: int
     generation_seconds: float | None
     generation: dict[str, Any]
+
+
+def image_row(record: ImageRecord) -> dict[str, Any]:
+    return dict(
+        run_id=record.run_id, prompt_id=record.prompt_id, seed=record.seed,
+        image_hash=record.image_hash, context_hash=record.context_hash, file=record.file,
+        width=record.width, height=record.height,
+        generation_seconds=plain_float(record.generation_seconds),
+        generation_json=json.dumps(record.generation), created_at=now_iso(),
+    )  # fmt: skip
+
+
+def check_result_rows(results: Sequence[tuple[str, str, str, CheckResult]]) -> list[dict]:
+    """Rows of (image hash, context hash, config hash, result), written at one time."""
+    ts = now_iso()
+    return [
+        dict(
+            image_hash=image_hash, context_hash=context_hash, check_name=r.check,
+            config_hash=config_hash, verdict=r.verdict,
+            passed=None if r.passed is None else int(r.passed), score=plain_float(r.score),
+            reason=r.reason, details_json=json.dumps(r.details, default=str), created_at=ts,
+        )
+        for image_hash, context_hash, config_hash, r in results
+    ]  # fmt: skip
+
+
+def check_result_from(row: Mapping[str, Any]) -> CheckResult:
+    passed = None if row["passed"] is None else bool(row["passed"])
+    return CheckResult(row["check_name"], row["verdict"], passed, row["score"], row["reason"],
+                       json.loads(row["details_json"]))  # fmt: skip
+
+
+def set_result_row(run_id: str, result: SetResult) -> dict[str, Any]:
+    return dict(
+        run_id=run_id, metric=result.metric, value=float(result.value), n=int(result.n),
+        ci_low=plain_float(result.ci_low), ci_high=plain_float(result.ci_high),
+        details_json=json.dumps(result.details), created_at=now_iso(),
+    )  # fmt: skip
+
+
+def set_result_from(row: Mapping[str, Any]) -> SetResult:
+    return SetResult(row["metric"], row["value"], row["n"], row["ci_low"], row["ci_high"],
+                     json.loads(row["details_json"]))  # fmt: skip
