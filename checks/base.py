@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any, ClassVar, TypeVar
 from PIL import Image
 
 from t2iqa.checks.memory import measured
+from t2iqa.core.errors import Unavailable
 from t2iqa.core.prefetched import WeightSource
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.results import (
@@ -50,10 +52,17 @@ def first_few(messages: Sequence[str], shown: int) -> str:
     return "; ".join(messages[:shown]) + more
 
 
+# Each remembered loader's failures, by the loader's qualified name: what a process learnt
+# about missing weights, handed to the helper processes of ``t2iqa check --workers`` so that
+# none of them spends seconds importing a library only to find the same weights missing.
+_FAILURES: dict[str, dict[tuple[Any, ...], Exception]] = {}
+_FAILURES_LOCK = threading.Lock()
+
+
 def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
     """For cached model loaders: a load that failed (missing weights) fails again at once
     with the same error for the same arguments, instead of retrying per image."""
-    failures: dict[tuple[Any, ...], Exception] = {}
+    failures = _FAILURES.setdefault(f"{load.__module__}.{load.__qualname__}", {})
 
     @functools.wraps(load)
     def wrapper(*args: Any) -> T:
@@ -62,15 +71,32 @@ def remember_failure(load: Callable[..., T]) -> Callable[..., T]:
         try:
             return load(*args)
         except Exception as exc:
-            failures[args] = exc
+            with _FAILURES_LOCK:
+                failures[args] = exc
             raise
 
     def cache_clear() -> None:  # as functools.cache's: the runner releases models with it
-        failures.clear()
+        with _FAILURES_LOCK:
+            failures.clear()
         load.cache_clear()  # type: ignore[attr-defined]
 
     wrapper.cache_clear = cache_clear  # type: ignore[attr-defined]
     return wrapper
+
+
+def unavailable_loads() -> dict[str, dict[tuple[Any, ...], Unavailable]]:
+    """The loads that failed in this process as ``Unavailable`` (weights or a library
+    missing: the same in any process on this machine), to hand to ``adopt_unavailable``."""
+    with _FAILURES_LOCK:
+        return {name: {args: exc for args, exc in failed.items() if isinstance(exc, Unavailable)}
+                for name, failed in _FAILURES.items() if failed}  # fmt: skip
+
+
+def adopt_unavailable(known: Mapping[str, Mapping[tuple[Any, ...], Unavailable]]) -> None:
+    """Fail these loads at once, as another process found them failing."""
+    with _FAILURES_LOCK:
+        for name, failed in known.items():  # a loader not imported yet finds them when it is
+            _FAILURES.setdefault(name, {}).update(failed)
 
 
 def context_hash(

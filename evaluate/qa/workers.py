@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from t2iqa.checks.base import Check
+from t2iqa.checks.base import Check, adopt_unavailable, unavailable_loads
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.threads import apply_threads, thread_budget
 from t2iqa.qa.verdicts import Policy, QAEntry, QAVerdict, build_bound, check_batch
@@ -40,8 +40,12 @@ def _init_worker(policy: Policy, threads: int, specs: list[PromptSpec]) -> None:
     _worker_checks = build_bound(policy, specs)
 
 
-def _check_batch_in_worker(entries: list[QAEntry]) -> list[QAVerdict]:
+def _check_batch_in_worker(entries: list[QAEntry], unavailable: dict) -> list[QAVerdict]:
+    """Judge a batch in a helper, first taking on the loads this process's parent found
+    unavailable (missing weights): the helper does not spend seconds finding them again
+    (importing open_clip to learn that no CLIP weights are cached took 1.7 s)."""
     assert _worker_checks is not None and _worker_policy is not None
+    adopt_unavailable(unavailable)
     return check_batch(_worker_checks, _worker_policy, entries)
 
 
@@ -72,7 +76,7 @@ def judge_alongside_helpers(checks: Sequence[Check], policy: Policy,
             if not todo:
                 return
             k, batch = todo.pop()
-        future = pool.submit(_check_batch_in_worker, batch)
+        future = pool.submit(_check_batch_in_worker, batch, unavailable_loads())
         future.add_done_callback(lambda f: (handed_in.put((k, f)), feed(pool)))
 
     done: dict[int, list[QAVerdict]] = {}
