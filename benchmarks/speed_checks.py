@@ -17,7 +17,10 @@ Printed:
    as they were (``ignore_frames: false``, ``pixels: false``: landmarks and one reading only)
    and as they are now, interleaved, wall and CPU milliseconds (target: now <= 1.3x).
 
-    python -m t2iqa.benchmarks.speed_checks [--images 120] [--repeats 2]
+``--workers-only`` prints 3 alone, after this process has loaded its models on a few images
+(as the parts before leave it).
+
+    python -m t2iqa.benchmarks.speed_checks [--images 120] [--repeats 2] [--workers-only]
 """
 
 from __future__ import annotations
@@ -168,11 +171,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers-images", type=int, default=40,
                         help="images for the --workers 2 comparison")  # fmt: skip
+    parser.add_argument("--workers-only", action="store_true")
     args = parser.parse_args()
 
     import torch
 
     cores = sorted(os.sched_getaffinity(0))
+    if args.workers_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.sched_setaffinity(0, {cores[0]})
+            torch.set_num_threads(1)
+            harness(write_images(Path(tmp), 4), 1)  # this process's models loaded
+            os.sched_setaffinity(0, set(cores))
+            workers_against_one(Path(tmp), args.workers_images, args.repeats, cores)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         manifest = write_images(Path(tmp), args.images)
         files = sorted(Path(tmp).glob("img*.png"))
