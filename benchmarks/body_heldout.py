@@ -39,12 +39,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from t2iqa.benchmarks.stylised import STYLES
+
 if TYPE_CHECKING:
     from t2iqa.core.results import CheckResult
 
 OPENCV = Path("/usr/share/doc/opencv-doc/examples/data")
 WHOLE_BODIES = ("camera", "messi5", "basketball1", "basketball2")
-STYLES = ("painted", "cartoon")
 PASSING = ("photo", "face photo", "people collage", "hand photo", *(f"photo, {s}" for s in STYLES))
 LIMB_TESTS = {"forearm": ("arm",), "knee": ("leg", "thigh", "shin", "knee")}
 
@@ -145,21 +146,10 @@ def other_people() -> Iterator[tuple[str, str, np.ndarray]]:
         yield path.name, "hand photo", np.asarray(Image.open(path).convert("RGB"))
 
 
-def stylised(rgb: np.ndarray, style: str) -> np.ndarray:
-    """The photo made to look painted (OpenCV's stylization) or like a flat cartoon."""
-    import cv2
-
-    if style == "painted":
-        return cv2.stylization(rgb, sigma_s=60, sigma_r=0.45)
-    smooth = cv2.bilateralFilter(rgb, 9, 75, 75)
-    flat = (smooth // 43) * 43 + 21  # 6 levels a channel
-    grey = cv2.medianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 5)
-    edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 5)
-    return np.where(edges[..., None] == 0, 0, flat).astype(np.uint8)
-
-
 def drawn_looks() -> Iterator[tuple[str, str, np.ndarray]]:
     """Each photo, as taken and mirrored, painted and as a cartoon."""
+    from t2iqa.benchmarks.stylised import stylised
+
     for name, rgb in photos().items():
         for view, img in ((name, rgb), (f"{name} mirrored", np.ascontiguousarray(rgb[:, ::-1]))):
             for style in STYLES:

@@ -9,6 +9,8 @@ photo gives:
 
 - the photo and two warped copies (mirrored or not, turned up to 8 degrees, scaled 0.8-1.25x,
   relit 0.85-1.15x): all must pass (a ``malformed`` verdict is a false alarm);
+- the photo painted and as a flat cartoon (``t2iqa.benchmarks.stylised``; added after the
+  limits were set): must pass too;
 - three copies with one planted deformation each, drawn from the undeformed photo's face
   mesh (a feathered round patch, scaled, or moved with its old place filled in): one eye
   enlarged 1.35-1.7x, one eye moved up 0.25-0.4 IOD, the mouth moved sideways 0.3-0.5 IOD.
@@ -31,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance
 
+from t2iqa.benchmarks.stylised import STYLES, stylised
 from t2iqa.core.results import CheckResult
 
 SEEDS = {"dev": 11, "heldout": 2029}
@@ -157,6 +160,9 @@ def cases(split: str) -> Iterator[tuple[str, str, bool, Image.Image]]:
             yield name, "warped photo", True, warped(photo, rng)
         for case, img in planted(photo, rng):
             yield name, case, False, img
+        for style in STYLES:  # no random draw: the other cases are as they were
+            looks = stylised(np.asarray(photo.convert("RGB")), style)
+            yield name, f"{style} photo", True, Image.fromarray(looks)
 
 
 # The tests whose failure is the right reason for each planted deformation: a malformed
