@@ -11,6 +11,10 @@ Two splits with separate random arrangements: ``dev`` (may be looked at: the til
 detection and the decision to count by faces alone were made on it) and ``heldout`` (the
 default, reported in the README).
 
+Each collage is also judged painted and as a flat cartoon (``t2iqa.benchmarks.stylised``,
+added after the check was built): the same people, drawn-looking, as many generated pictures
+are.
+
     python -m t2iqa.benchmarks.people_heldout [--split heldout] [--show-errors]
 """
 
@@ -21,9 +25,11 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from t2iqa.benchmarks.qa_samples import hand_photos
+from t2iqa.benchmarks.stylised import STYLES, stylised
 
 SEEDS = {"dev": 5, "heldout": 2027}
 OPENCV = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -83,17 +89,25 @@ def judge(split: str, show_errors: bool) -> str:
 
     counter = PeopleCountCheck.from_options({})
     lines, errors = [f"# people_count on the {split} split", ""], []
-    right, total = Counter(), Counter()
+    looks = ("photo", *STYLES)  # each collage as composed, painted and as a cartoon
+    right: dict[str, Counter[int]] = {look: Counter() for look in looks}
+    total: Counter[int] = Counter()
     for n, img in count_cases(split):
         spec = PromptSpec("p", "people", "people", None, Expectations(people=n), "people")
-        found = counter.check(ImageUnderTest(img, "-", spec)).details["people_found"]
-        right[n] += found == n
         total[n] += 1
-        if found != n:
-            errors.append(f"  collage of {n}: counted {found}")
-    lines += ["| people in the collage | counted right |", "|---:|---:|"]
-    lines += [f"| {n} | {right[n]} / {total[n]} |" for n in sorted(total)]
-    lines += [f"| **all** | **{sum(right.values())} / {sum(total.values())}** |"]
+        for look in looks:
+            shown = img if look == "photo" else Image.fromarray(stylised(np.asarray(img), look))
+            found = counter.check(ImageUnderTest(shown, "-", spec)).details["people_found"]
+            right[look][n] += found == n
+            if found != n:
+                errors.append(f"  collage of {n}, {look}: counted {found}")
+    lines += ["| people in the collage | counted right | painted | cartoon |",
+              "|---:|---:|---:|---:|"]  # fmt: skip
+    for n in [*sorted(total), None]:
+        of = sum(total.values()) if n is None else total[n]
+        cells = [sum(right[k].values()) if n is None else right[k][n] for k in looks]
+        name = "**all**" if n is None else str(n)
+        lines.append(f"| {name} | " + " | ".join(f"{c} / {of}" for c in cells) + " |")
     if show_errors and errors:
         lines += ["", "wrong:", *errors]
     return "\n".join(lines)
