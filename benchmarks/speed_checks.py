@@ -89,7 +89,8 @@ def bare_loop(files: list[Path]) -> float:
 
 
 def harness(manifest: Path, workers: int) -> float:
-    from t2iqa.qa.verdicts import Policy, check_entries, read_manifest
+    from t2iqa.qa.entries import read_manifest
+    from t2iqa.qa.verdicts import Policy, check_entries
 
     entries = read_manifest(manifest)
     start = time.perf_counter()
@@ -100,7 +101,8 @@ def harness(manifest: Path, workers: int) -> float:
 def per_check_ms(manifest: Path, limit: int = 24) -> dict[str, float]:
     from t2iqa.checks.base import ImageUnderTest, run_check
     from t2iqa.core.images import read_image_file
-    from t2iqa.qa.verdicts import Policy, read_manifest
+    from t2iqa.qa.entries import read_manifest
+    from t2iqa.qa.verdicts import Policy
 
     entries = read_manifest(manifest)[:limit]
     items = []
@@ -127,7 +129,7 @@ def frames_and_silhouettes_cost(manifest: Path, repeats: int, limit: int = 24) -
     from t2iqa.checks.hand_anatomy import HandAnatomyCheck
     from t2iqa.checks.ocr_text import OcrTextCheck
     from t2iqa.core.images import read_image_file
-    from t2iqa.qa.verdicts import read_manifest
+    from t2iqa.qa.entries import read_manifest
 
     items = []
     for e in read_manifest(manifest)[:limit]:

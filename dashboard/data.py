@@ -276,7 +276,8 @@ def check_upload(
 ) -> tuple[Any, Image.Image | None]:
     """The verdict `t2iqa check NAME --prompt PROMPT` gives, through the same functions, and
     the image with the reasons drawn (None when the file could not be read)."""
-    from t2iqa.qa.verdicts import check_entry, entries_from_paths, expectations_for
+    from t2iqa.qa.entries import entries_from_paths, expectations_for
+    from t2iqa.qa.verdicts import check_entry
 
     expect = expectations_for(prompt, expect_text, expect_hands)
     with tempfile.TemporaryDirectory(prefix="t2iqa-upload-") as tmp:

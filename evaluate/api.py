@@ -100,12 +100,8 @@ def check(
     ``options`` override check options (``{"ocr_text": {"case_sensitive": True}}``). A manifest's
     image paths must stay inside its folder unless ``allow_outside_paths``."""
     from t2iqa.core.expectations import parse_expectations
-    from t2iqa.qa.verdicts import (
-        check_entries,
-        entries_from_paths,
-        expectations_for,
-        read_manifest,
-    )
+    from t2iqa.qa.entries import entries_from_paths, expectations_for, read_manifest
+    from t2iqa.qa.verdicts import check_entries
 
     paths = [Path(images)] if isinstance(images, str | Path) else [Path(p) for p in images]
     if manifest is not None and paths:

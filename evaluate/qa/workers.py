@@ -19,7 +19,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from t2iqa.checks.base import Check, adopt_unavailable, unavailable_loads
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.threads import apply_threads, thread_budget
-from t2iqa.qa.verdicts import Policy, QAEntry, QAVerdict, build_bound, check_batch
+from t2iqa.qa.entries import QAEntry
+from t2iqa.qa.verdicts import Policy, QAVerdict, build_bound, check_batch
 
 # Images per process below which a helper is not started: 40 images on 2 processes ran
 # 1.67x one process (the default checks, 1.4 s per image on one core; 1.83x with OCR and

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from t2iqa.benchmarks.qa_samples import FONT_DIRS, hand_photos, write_samples
-from t2iqa.qa.verdicts import Policy, check_entries, read_manifest
+from t2iqa.qa.entries import read_manifest
+from t2iqa.qa.verdicts import Policy, check_entries
 from tests.conftest import require_system_files
 
 

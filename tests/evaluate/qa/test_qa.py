@@ -10,6 +10,7 @@ from PIL import Image
 
 from t2iqa.core.errors import SuiteError, T2IQAError
 from t2iqa.core.results import ERROR, UNAVAILABLE, CheckResult
+from t2iqa.qa.entries import entries_from_paths, make_entry, read_manifest
 from t2iqa.qa.verdicts import (
     FAIL,
     INPUT_ERROR,
@@ -18,11 +19,8 @@ from t2iqa.qa.verdicts import (
     Policy,
     check_entries,
     decide,
-    entries_from_paths,
     load_policy,
-    make_entry,
     policy_from_dict,
-    read_manifest,
 )
 
 SANITY = Policy(checks=("image_sanity",))

@@ -16,7 +16,8 @@ from PIL import Image
 from t2iqa.core.errors import Unavailable
 from t2iqa.core.prompts import PromptSpec
 from t2iqa.core.threads import LIBRARY_VARS
-from t2iqa.qa.verdicts import Policy, QAEntry
+from t2iqa.qa.entries import QAEntry
+from t2iqa.qa.verdicts import Policy
 from t2iqa.qa.workers import _check_batch_in_worker, _init_worker, _stop
 
 
