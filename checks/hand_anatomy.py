@@ -363,7 +363,8 @@ class HandAnatomyCheck(Check):
             if expected:
                 return self.result(
                     "no_hand_detected", False, 0.0,
-                    f"prompt asks for {expected} hand(s); none detected", **details,
+                    f"prompt asks for {expected} hand(s); none detected (the detector misses "
+                    "most drawn-looking hands)", **details,
                 )  # fmt: skip
             return self.result(
                 NOT_APPLICABLE, None, None, "no hands asked for, none seen", **details

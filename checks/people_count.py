@@ -58,5 +58,8 @@ class PeopleCountCheck(Check):
         if ok:
             return self.result(OK, True, 1.0, f"{found} people seen; the prompt asks for "
                                f"{asked}", **details)  # fmt: skip
+        # Measured (people_heldout): drawn-looking faces are often missed, never invented.
+        fewer = (" (a face turned away or hidden is missed, as are many drawn-looking ones)"
+                 if found < expected else "")  # fmt: skip
         return self.result("wrong_count", False, 0.0, f"{found} people seen (by their faces); "
-                           f"the prompt asks for {asked}", **details)  # fmt: skip
+                           f"the prompt asks for {asked}{fewer}", **details)  # fmt: skip

@@ -185,6 +185,7 @@ def test_no_hand_detected_vs_not_applicable() -> None:
     blank = Image.new("RGB", (256, 256), (200, 200, 200))
     none = judge(blank, 2)
     assert none.verdict == "no_hand_detected" and none.passed is False
+    assert "drawn-looking" in none.reason  # what "none detected" may mean (hands_heldout)
     assert judge(blank, None).verdict == NOT_APPLICABLE
 
 

@@ -46,6 +46,9 @@ def test_people_are_counted_against_the_prompt(astronaut: Image.Image) -> None:
     assert check.check(item(two, Expectations(people=2))).verdict == "ok"
     wrong = check.check(item(two, Expectations(people=3)))
     assert wrong.verdict == "wrong_count" and "2 people seen" in wrong.reason
+    assert "drawn-looking" in wrong.reason  # fewer than asked: what the count can miss
+    one = check.check(item(two, Expectations(people=1)))
+    assert one.verdict == "wrong_count" and "drawn-looking" not in one.reason  # more: no hint
     assert check.check(item(two, Expectations(people=1, people_at_least=True))).passed
     assert not check.applies(PromptSpec("p", "an apple", "x", None, Expectations(), "t"))
 
