@@ -246,7 +246,7 @@ def check_entries(
     # Smaller batches for workers: every worker gets some of a modest folder, and the last
     # batch, which one process judges while the others have finished, is short (40 images
     # in batches of 10 left a helper idle for most of a batch, ~14 s on one core; in batches
-    # of 3, about 2 s). A sixteenth of a process's share: single images up to 63 per process.
+    # of 3, about 2 s). A sixteenth of a process's share: single images below 32 a process.
     size = min(batch_size, max(1, len(entries) // (16 * workers))) if parallel else batch_size
     batches = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
 
