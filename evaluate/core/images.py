@@ -79,16 +79,7 @@ def decode_image(data: bytes, name: str = "image") -> LoadedImage:
             f"{name}: the header claims an enormous image (a decompression bomb?); "
             f"at most {MAX_PIXELS // 1_000_000} MP is accepted"
         ) from None
-    w, h = img.size
-    if w * h > MAX_PIXELS:
-        raise ImageInputError(
-            f"{name}: {w}x{h} is {w * h / 1e6:.0f} MP, above the {MAX_PIXELS // 1_000_000} MP "
-            "limit; downscale it first"
-        )
-    if min(w, h) < MIN_SIDE:
-        raise ImageInputError(
-            f"{name}: {w}x{h} is too small to judge; at least {MIN_SIDE}x{MIN_SIDE} pixels"
-        )
+    checked_size(img.size, name)
     try:
         img.load()
         if getattr(img, "n_frames", 1) > 1:
@@ -98,6 +89,21 @@ def decode_image(data: bytes, name: str = "image") -> LoadedImage:
         raise ImageInputError(f"{name}: the file is truncated or corrupt ({exc})") from None
     rgb, note = to_rgb8(img)
     return LoadedImage(rgb, digest, img.mode, note, data)
+
+
+def checked_size(size: tuple[int, int], name: str = "image") -> None:
+    """Raise ImageInputError when an image of ``size`` (width, height) cannot be judged: too
+    large (a scan or a decompression bomb) or too small for any check to see anything."""
+    w, h = size
+    if w * h > MAX_PIXELS:
+        raise ImageInputError(
+            f"{name}: {w}x{h} is {w * h / 1e6:.0f} MP, above the {MAX_PIXELS // 1_000_000} MP "
+            "limit; downscale it first"
+        )
+    if min(w, h) < MIN_SIDE:
+        raise ImageInputError(
+            f"{name}: {w}x{h} is too small to judge; at least {MIN_SIDE}x{MIN_SIDE} pixels"
+        )
 
 
 def read_image_file(path: Path | str) -> LoadedImage:

@@ -20,7 +20,7 @@ from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash
 from t2iqa.checks.memory import measured, scorer_memory
 from t2iqa.checks.options import collect
 from t2iqa.core.errors import StoreError, T2IQAError, Unavailable
-from t2iqa.core.images import MIN_SIDE, ImageInputError, decode_image
+from t2iqa.core.images import ImageInputError, checked_size, decode_image
 from t2iqa.core.results import stable_hash
 from t2iqa.generation import source_for
 from t2iqa.generation.base import (
@@ -325,9 +325,10 @@ def _generate_missing(
 
 def _pixels(img: GeneratedImage) -> Image.Image:
     """What the checks beside generation see: the source's own pixels where it kept them
-    (the same as decoding its lossless PNG), else the decoded file; an image too small to
-    judge is decoded, so that it is refused with the usual message."""
-    if img.pixels is not None and img.pixels.mode == "RGB" and min(img.pixels.size) >= MIN_SIDE:
+    (the same as decoding its lossless PNG), else the decoded file; either way an image
+    the decoder would refuse raises its ImageInputError."""
+    if img.pixels is not None and img.pixels.mode == "RGB":
+        checked_size(img.pixels.size)
         return img.pixels
     return decode_image(img.data).image
 

@@ -132,3 +132,22 @@ def test_the_lane_hands_back_every_chunk_in_order_and_stops() -> None:
 def test_a_bad_overlap_setting_is_named() -> None:
     with pytest.raises(T2IQAError, match="overlap must be one of auto, on, off, not 'yes'"):
         GenerationSettings(overlap="yes")
+
+
+def test_the_lane_sees_the_generators_pixels_under_the_decoders_size_rules() -> None:
+    from PIL import Image
+
+    from t2iqa.core.images import ImageInputError
+    from t2iqa.core.prompts import PromptSpec
+    from t2iqa.generation.base import GeneratedImage, GenerationRequest
+    from t2iqa.runs.runner import _pixels
+
+    def made(side: int) -> GeneratedImage:
+        pixels = Image.new("RGB", (side, side), (20, 40, 60))
+        request = GenerationRequest(PromptSpec("p", "a square"), 0)
+        return GeneratedImage(request, b"", ".png", side, side, None, pixels=pixels)
+
+    ok = made(64)
+    assert _pixels(ok) is ok.pixels  # no decode of the PNG
+    with pytest.raises(ImageInputError, match="too small to judge"):
+        _pixels(made(16))  # refused as the decoder refuses it
