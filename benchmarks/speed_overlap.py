@@ -25,7 +25,6 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ from PIL import Image
 from t2iqa.benchmarks.speed_gpu import KeptLoaded
 
 if TYPE_CHECKING:
-    from t2iqa.generation.base import GenerationSettings, ImageSource
+    from t2iqa.generation.base import GenerationSettings
     from t2iqa.store.db import Store
 
 CHECKS = ("image_sanity", "ocr_text", "unexpected_text", "hand_anatomy")
@@ -65,7 +64,7 @@ def timed_run(store: Path, overlap: str, checks: tuple[str, ...], args: argparse
     config = RunConfig(suite=str(args.suite), seeds=tuple(range(args.seeds)), limit=args.limit,
                        checks=checks, images_dir=str(images) if images else None,
                        model=args.model, settings=settings(args, overlap))  # fmt: skip
-    source = None if images or not args.loaded else args.loaded(overlap)
+    source = None if images else args.loaded  # the run's config says whether to overlap
     start, cpu = time.perf_counter(), time.process_time()
     with Store(store) as st:
         outcome = execute_run(config, st, source=source)
@@ -110,19 +109,6 @@ def device_name() -> str:
     return torch.cuda.get_device_name() if torch.cuda.is_available() else "the CPU"
 
 
-def loaded_source(args: argparse.Namespace) -> Callable[[str], ImageSource]:
-    """The GPU model, loaded once, for every timed run (its ``overlap`` setting follows each
-    run's: the source is the same object)."""
-    source = (PhotoSwapped if args.photos else KeptLoaded)(args.model, settings(args, "off"))
-    source.prepare()
-
-    def source_for(overlap: str) -> ImageSource:
-        source.settings = settings(args, overlap)
-        return source
-
-    return source_for
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=len(PROMPTS))
@@ -138,11 +124,13 @@ def main() -> None:
     checks = tuple(c for c in args.checks.split(",") if c)
     import torch
 
-    args.loaded = None
+    args.loaded = None  # the embedded model loads in each run; a GPU model once, kept
     if args.model == "embedded":
         torch.set_num_threads(1)  # generation on one core, the checks on the other
     else:
-        args.loaded = loaded_source(args)
+        source = (PhotoSwapped if args.photos else KeptLoaded)(args.model, settings(args, "off"))
+        source.prepare()
+        args.loaded = source
     work = Path(tempfile.mkdtemp())
     args.suite = work / "prompts.txt"
     args.suite.write_text("\n".join(PROMPTS) + "\n")
