@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from t2iqa.benchmarks.stylised import STYLES
+from t2iqa.benchmarks.stylised import STYLES, stylised
 
 if TYPE_CHECKING:
     from t2iqa.core.results import CheckResult
@@ -108,25 +108,31 @@ def shin_turned(rgb: np.ndarray, knee: np.ndarray, ankle: np.ndarray, degrees: f
     return limb_warp(rgb, knee, ankle, shift)
 
 
+def views() -> Iterator[tuple[str, str, np.ndarray]]:
+    """(photo, view, image): each photo as taken and mirrored."""
+    for name, rgb in photos().items():
+        yield name, name, rgb
+        yield name, f"{name} mirrored", np.ascontiguousarray(rgb[:, ::-1])
+
+
 def cases() -> Iterator[tuple[str, str, np.ndarray]]:
-    """(photo, case, image): each photo as taken, then its planted deformations."""
+    """(view, case, image): each photo as taken, then its planted deformations."""
     from t2iqa.checks.body_landmarks import JOINTS, bodies
 
-    for name, rgb in photos().items():
-        for view, img in ((name, rgb), (f"{name} mirrored", np.ascontiguousarray(rgb[:, ::-1]))):
-            yield view, "photo", img
-            found = bodies(img) if name in WHOLE_BODIES else []
-            if not found:
-                continue
-            at = {j: found[0].pixels[i] for j, i in JOINTS.items()}
-            for side in ("left", "right"):
-                elbow, wrist = at[f"{side}_elbow"], at[f"{side}_wrist"]
-                for k in (1.6, 2.0):
-                    stretched = forearm_stretched(img, elbow, wrist, k)
-                    yield f"{view} {side}", f"forearm stretched {k:g}x", stretched
-                for deg in (40, -40):
-                    turned = shin_turned(img, at[f"{side}_knee"], at[f"{side}_ankle"], deg)
-                    yield f"{view} {side} {deg:+d}", "knee turned 40 degrees", turned
+    for name, view, img in views():
+        yield view, "photo", img
+        found = bodies(img) if name in WHOLE_BODIES else []
+        if not found:
+            continue
+        at = {j: found[0].pixels[i] for j, i in JOINTS.items()}
+        for side in ("left", "right"):
+            elbow, wrist = at[f"{side}_elbow"], at[f"{side}_wrist"]
+            for k in (1.6, 2.0):
+                stretched = forearm_stretched(img, elbow, wrist, k)
+                yield f"{view} {side}", f"forearm stretched {k:g}x", stretched
+            for deg in (40, -40):
+                turned = shin_turned(img, at[f"{side}_knee"], at[f"{side}_ankle"], deg)
+                yield f"{view} {side} {deg:+d}", "knee turned 40 degrees", turned
 
 
 def other_people() -> Iterator[tuple[str, str, np.ndarray]]:
@@ -148,12 +154,9 @@ def other_people() -> Iterator[tuple[str, str, np.ndarray]]:
 
 def drawn_looks() -> Iterator[tuple[str, str, np.ndarray]]:
     """Each photo, as taken and mirrored, painted and as a cartoon."""
-    from t2iqa.benchmarks.stylised import stylised
-
-    for name, rgb in photos().items():
-        for view, img in ((name, rgb), (f"{name} mirrored", np.ascontiguousarray(rgb[:, ::-1]))):
-            for style in STYLES:
-                yield view, f"photo, {style}", stylised(img, style)
+    for _, view, img in views():
+        for style in STYLES:
+            yield view, f"photo, {style}", stylised(img, style)
 
 
 def column(result: CheckResult, case: str) -> str:

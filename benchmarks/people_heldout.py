@@ -101,8 +101,8 @@ def judge(split: str, show_errors: bool) -> str:
             right[look][n] += found == n
             if found != n:
                 errors.append(f"  collage of {n}, {look}: counted {found}")
-    lines += ["| people in the collage | counted right | painted | cartoon |",
-              "|---:|---:|---:|---:|"]  # fmt: skip
+    lines += ["| people in the collage | counted right | " + " | ".join(STYLES) + " |",
+              "|---:|" + "---:|" * len(looks)]  # fmt: skip
     for n in [*sorted(total), None]:
         of = sum(total.values()) if n is None else total[n]
         cells = [sum(right[k].values()) if n is None else right[k][n] for k in looks]
