@@ -98,8 +98,14 @@ def load_reader(model_dir: str | None, gpu: bool | None, languages: str = "en") 
     import easyocr
     import torch
 
+    from t2iqa.core.weights import read_state_dict, without_random_init
+
+    # EasyOCR unpickles its weights with code execution on (weights_only=False): each file
+    # it may open is first read here as tensors only, and a file holding more is refused.
+    for weights in sorted(folder.glob("*.pth")):
+        read_state_dict(weights)
     use_gpu = torch.cuda.is_available() if gpu is None else gpu
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), without_random_init():
         warnings.simplefilter("ignore")  # EasyOCR's quantisation and pin_memory warnings
         return easyocr.Reader(
             languages.split(","), gpu=use_gpu, model_storage_directory=str(folder),

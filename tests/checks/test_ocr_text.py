@@ -149,6 +149,19 @@ def test_missing_weights_say_so(tmp_path: Path) -> None:
     assert "craft_mlt_25k.pth" in result.reason
 
 
+def test_malicious_weights_are_refused_before_easyocr_unpickles_them(tmp_path: Path) -> None:
+    import torch
+
+    from tests.evaluate.core.test_weights import malicious_weights
+
+    marker = malicious_weights(tmp_path, "craft_mlt_25k.pth")[1]
+    torch.save({"w": torch.zeros(1)}, tmp_path / "english_g2.pth")
+    check = OcrTextCheck(OcrTextCheck.Config(model_dir=str(tmp_path)))
+    result = check.check(item(Image.new("RGB", (64, 64)), "OPEN"))
+    assert result.verdict == UNAVAILABLE and "refused to load" in result.reason, result
+    assert "craft_mlt_25k.pth" in result.reason and not marker.exists()
+
+
 # ------------------------------------------------------------------ the real reader
 
 

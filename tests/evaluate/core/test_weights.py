@@ -77,3 +77,27 @@ def test_a_tensor_that_is_not_a_state_dict_is_refused(tmp_path: Path) -> None:
     (tmp_path / "s.safetensors").write_bytes(b"garbage")
     with pytest.raises(Unavailable, match="not a readable safetensors file"):
         read_state_dict(tmp_path / "s.safetensors")
+
+
+def test_random_init_is_skipped_in_this_thread_only_and_restored() -> None:
+    import threading
+
+    from t2iqa.core.weights import without_random_init
+
+    real = torch.nn.init.normal_
+    mine, theirs = torch.zeros(4), torch.zeros(4)
+    with without_random_init():
+        torch.nn.init.normal_(mine)
+        torch.nn.init.kaiming_uniform_(mine.view(2, 2))
+        other = threading.Thread(target=torch.nn.init.normal_, args=(theirs,))
+        other.start()
+        other.join()
+        built = torch.nn.Linear(3, 2)  # a module's own reset_parameters is skipped too
+        built.load_state_dict({"weight": torch.ones(2, 3), "bias": torch.ones(2)})
+    assert torch.equal(mine, torch.zeros(4))  # left as it was
+    assert not torch.equal(theirs, torch.zeros(4))  # another thread draws as usual
+    assert torch.nn.init.normal_ is real
+    after = torch.zeros(4)
+    torch.nn.init.normal_(after)
+    assert not torch.equal(after, torch.zeros(4))
+    assert torch.equal(built.weight, torch.ones(2, 3))
