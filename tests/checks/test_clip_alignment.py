@@ -100,6 +100,10 @@ def test_local_checkpoint_loads(tmp_path: Path) -> None:
     reference = load_clip(EMBEDDED_CLIP, None, None, None, "cpu")
     t = ["a cat"]
     assert torch.allclose(scorer.embed_texts(t), reference.embed_texts(t))
+    # Built without random draws: every tensor is the file's, none left as it was allocated.
+    saved = torch.load(copy, weights_only=True)
+    state = scorer.model.state_dict()
+    assert set(state) == set(saved) and all(torch.equal(state[k], saved[k]) for k in saved)
 
 
 def test_missing_weights_are_unavailable(tmp_path: Path) -> None:
