@@ -218,8 +218,18 @@ def cases(split: str, warps: int = 4) -> list[Case]:
     return out
 
 
-def judge(split: str, pixels: bool = True) -> list[tuple[Case, bool, str]]:
-    """Each case with whether the check passed it and its reason (verdict first)."""
+@dataclass(frozen=True)
+class Judged:
+    """One case as the check judged it."""
+
+    case: Case
+    passed: bool
+    verdict: str
+    reason: str
+
+
+def judge(split: str, pixels: bool = True) -> list[Judged]:
+    """Each case with the check's result."""
     from t2iqa.checks.base import ImageUnderTest
     from t2iqa.checks.hand_anatomy import HandAnatomyCheck
     from t2iqa.core.expectations import Expectations
@@ -231,27 +241,29 @@ def judge(split: str, pixels: bool = True) -> list[tuple[Case, bool, str]]:
     out = []
     for case in cases(split):
         result = check.check(ImageUnderTest(Image.fromarray(case.image), "-", spec))
-        out.append((case, bool(result.passed), f"{result.verdict}: {result.reason}"))
+        out.append(Judged(case, bool(result.passed), result.verdict, result.reason))
     return out
 
 
-def report(results: list[tuple[Case, bool, str]], show_errors: bool) -> str:
+def report(results: list[Judged], show_errors: bool) -> str:
     right, total = Counter(), Counter()
     by_photo, n_photo = Counter(), Counter()
     wrong = []
-    for case, passed, reason in results:
-        ok = passed == case.should_pass
+    for judged in results:
+        case = judged.case
+        ok = judged.passed == case.should_pass
         right[case.kind] += ok
         total[case.kind] += 1
         by_photo[case.photo] += ok
         n_photo[case.photo] += 1
         if not ok:
-            wrong.append(f"  {case.photo} {case.kind} ({case.detail}): {reason}")
+            wrong.append(f"  {case.photo} {case.kind} ({case.detail}): "
+                         f"{judged.verdict}: {judged.reason}")  # fmt: skip
     planted = [k for k in KINDS if total[k] and k not in MUST_PASS]
     caught = sum(right[k] for k in planted)
     n_planted = sum(total[k] for k in planted)
     alarms = sum(total[k] - right[k] for k in ("none", "warped"))
-    drawn = [r.split(":")[0] for c, _, r in results if c.kind in STYLES]
+    drawn = [j.verdict for j in results if j.case.kind in STYLES]
     lines = [f"planted deformations caught: {caught} of {n_planted} "
              f"({100 * caught / max(n_planted, 1):.1f}%); false alarms on real photos and "
              f"their warped copies: {alarms} of {total['none'] + total['warped']}; "
@@ -279,7 +291,8 @@ def main() -> None:
 
         folder = Path(args.save)
         folder.mkdir(parents=True, exist_ok=True)
-        for k, (case, _, _) in enumerate(results):
+        for k, judged in enumerate(results):
+            case = judged.case
             name = f"{k:03d}-{case.kind.replace(' ', '-')}-{case.photo}"
             Image.fromarray(case.image).save(folder / name.replace(".jpg", ".png"))
     print(f"# hand_anatomy on the {args.split} split: {len(results)} images")
