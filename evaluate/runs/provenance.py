@@ -1,17 +1,31 @@
-"""What a run was made with: package versions, t2iqa's git revision, hardware.
+"""What a run was made with: package versions, t2iqa's git revision, hardware, the source,
+engine and checks, and who works on it.
 
 Saved with every run so two runs can be compared knowing what differed between them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from t2iqa.checks.memory import scorer_memory
+from t2iqa.core.errors import StoreError
+from t2iqa.store.owners import this_process
+
+if TYPE_CHECKING:
+    from t2iqa.checks.base import Check
+    from t2iqa.generation.base import ImageSource
+    from t2iqa.runs.engines import Engine
+    from t2iqa.runs.runner import RunOutcome
+    from t2iqa.store.db import Store
 
 TRACKED_PACKAGES = (
     "t2iqa", "torch", "torchvision", "diffusers", "transformers", "accelerate", "open-clip-torch",
@@ -73,3 +87,33 @@ def hardware(device: str | None = None) -> dict[str, Any]:
 
 def collect(device: str | None = None) -> dict[str, Any]:
     return {"packages": package_versions(), "git": git_revision(), "hardware": hardware(device)}
+
+
+def for_run(
+    device: str | None, store: Store, run_id: str, source: ImageSource, engine: Engine,
+    checks: Sequence[Check],
+) -> dict[str, Any]:  # fmt: skip
+    """What the run is made with, as far as this process knows before any work."""
+    prov = collect(device)
+    with contextlib.suppress(StoreError):  # a new run has no record yet
+        # Until this process loads a model it cannot say which GPU it has: keep what the
+        # process that did the work recorded (refreshed after work done here).
+        before = store.get_run(run_id).provenance
+        prov["hardware"] = {**before.get("hardware", {}), **prov["hardware"]}
+        prov["scorer_memory_mib"] = before.get("scorer_memory_mib", {})
+    prov["process"] = this_process()  # who works on the run: readers tell a dead one
+    prov["source"] = source.describe()
+    prov["engine"] = engine.describe()
+    prov["checks"] = {c.name: {"version": c.version, "config": c.config_dict()} for c in checks}
+    return prov
+
+
+def refresh_after_work(
+    prov: dict[str, Any], device: str | None, source: ImageSource, outcome: RunOutcome
+) -> None:
+    """After local work: the source as loaded (class names, revision), and the GPU and the
+    memory each scorer took, measured in this process (over what earlier ones saw)."""
+    prov["source"] = source.describe()
+    if outcome.generated or outcome.scored:
+        prov["hardware"] = {**prov["hardware"], **hardware(device)}
+        prov["scorer_memory_mib"] = {**prov.get("scorer_memory_mib", {}), **scorer_memory()}

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from t2iqa.checks import build_checks, build_set_metrics
 from t2iqa.checks.base import Check, ImageUnderTest, SetMetric, context_hash
-from t2iqa.checks.memory import measured, scorer_memory
+from t2iqa.checks.memory import measured
 from t2iqa.checks.options import collect
-from t2iqa.core.errors import StoreError, T2IQAError, Unavailable
+from t2iqa.core.errors import T2IQAError, Unavailable
 from t2iqa.core.images import ImageInputError, checked_size, decode_image
 from t2iqa.core.results import stable_hash
 from t2iqa.generation import source_for
@@ -38,7 +38,6 @@ from t2iqa.runs.overlap import LaneWriter
 from t2iqa.runs.scoring import CHECK_CHUNK, check_flags, claim_key, load_image, score_run
 from t2iqa.store.claims import Claims, claimed_batches
 from t2iqa.store.db import ImageRecord, Store
-from t2iqa.store.owners import this_process
 from t2iqa.suites.files import Suite, load_suite
 
 if TYPE_CHECKING:
@@ -185,17 +184,7 @@ def execute_run(
         # Load the model before writing anything: a bad model id leaves no half-made run.
         # (On Ray the actors load it; a bad id fails the first batch, before any write.)
         source.prepare()
-    prov = provenance.collect(config.settings.device)
-    with contextlib.suppress(StoreError):  # a new run has no record yet
-        # Until this process loads a model it cannot say which GPU it has: keep what the
-        # process that did the work recorded (refreshed below if work is done here).
-        before = store.get_run(run_id).provenance
-        prov["hardware"] = {**before.get("hardware", {}), **prov["hardware"]}
-        prov["scorer_memory_mib"] = before.get("scorer_memory_mib", {})
-    prov["process"] = this_process()  # who works on the run: readers tell a dead one
-    prov["source"] = source.describe()
-    prov["engine"] = engine.describe()
-    prov["checks"] = {c.name: {"version": c.version, "config": c.config_dict()} for c in checks}
+    prov = provenance.for_run(config.settings.device, store, run_id, source, engine, checks)
     resumed = store.create_or_resume_run(
         run_id=run_id,
         model=config.model,
@@ -209,13 +198,7 @@ def execute_run(
     )
     store.set_run_checks(run_id, checks)
     outcome = RunOutcome(run_id, resumed, 0, 0, 0, 0, [], config.model == EMBEDDED_MODEL_ID)
-    lane = None
-    if checks and _overlaps(config.settings.overlap, source):
-        # Under a memory plan only the checks without a large model score beside the
-        # generator: the others wait for their group, after generation.
-        planned = memory_plan.budget_mib(checks) is not None
-        if lane_checks := [c for c in checks if not (planned and c.model_mib)]:
-            lane = LaneWriter(store, lane_checks, CHECK_CHUNK)
+    lane = _lane(config, source, checks, store)
     try:
         if engine.name == "ray":
             beside = generate_on_ray(config, store, source, checks, requests, run_id, reporter,
@@ -230,14 +213,8 @@ def execute_run(
         if groups:
             prov["scoring_groups"] = groups  # the checks loaded together, in order
         _compute_set_metrics(store, set_metrics, run_id, reporter, outcome)
-        # Refresh provenance now that the pipeline is loaded (class names, revision, GPU); on
-        # Ray the actors loaded it and said so (_generate_on_ray).
-        if engine.name == "local":
-            prov["source"] = source.describe()
-        if (outcome.generated or outcome.scored) and engine.name == "local":
-            prov["hardware"] = {**prov["hardware"], **provenance.hardware(config.settings.device)}
-            # What each scorer took, measured in this process (over what earlier ones saw).
-            prov["scorer_memory_mib"] = {**prov.get("scorer_memory_mib", {}), **scorer_memory()}
+        if engine.name == "local":  # on Ray the actors loaded the model and said so
+            provenance.refresh_after_work(prov, config.settings.device, source, outcome)
         store.set_run_provenance(run_id, prov)
     except KeyboardInterrupt:
         if lane is not None:
@@ -258,6 +235,19 @@ def execute_run(
     complete = len(store.done_keys(run_id)) == len(requests)
     store.set_run_status(run_id, "complete" if complete and not outcome.failures else "incomplete")
     return outcome
+
+
+def _lane(
+    config: RunConfig, source: ImageSource, checks: Sequence[Check], store: Store
+) -> LaneWriter | None:
+    """The lane that scores images beside the generator, where overlap is on. Under a memory
+    plan only the checks without a large model go in it: the others wait for their group,
+    after generation."""
+    if not checks or not _overlaps(config.settings.overlap, source):
+        return None
+    planned = memory_plan.budget_mib(checks) is not None
+    lane_checks = [c for c in checks if not (planned and c.model_mib)]
+    return LaneWriter(store, lane_checks, CHECK_CHUNK) if lane_checks else None
 
 
 def _overlaps(mode: str, source: ImageSource) -> bool:
