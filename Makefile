@@ -16,6 +16,7 @@ SYSTEM_PACKAGES := fonts-dejavu-core opencv-doc chromium postgresql
 
 .PHONY: setup system-deps demo dashboard test lint speed speed-checks speed-metrics \
 	speed-dashboard speed-suite-load speed-rerun speed-overlap speed-engines speed-scorers speed-gpu \
+	speed-loads \
 	suites clean
 
 setup: $(STAMP) system-deps
@@ -150,6 +151,11 @@ speed-engines: setup
 # (embedded stand-ins here) and the real models' roofline on a GPU.
 speed-scorers: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_scorers
+
+# Building EasyOCR's reader and CLIP ViT-L/14 with and without the random draws their weights
+# replace.
+speed-loads: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m t2iqa.benchmarks.speed_loads
 
 # Needs a CUDA GPU: generation (SD 1.5, SDXL) and feature networks, random weights.
 speed-gpu: setup

@@ -163,8 +163,8 @@ def load_clip(
     try:
         # open_clip logs a failed download at ERROR on the root logger before raising; the
         # result's reason says it once, in words the user can act on.
-        # With weights to load (strictly), the random draws they replace are skipped: 1.9 of
-        # the 2.4 s that building ViT-L/14 takes on 2 cores.
+        # With weights to load (strictly), the random draws they replace are skipped: building
+        # ViT-L/14 took 1.14 s instead of 1.71 on one thread (benchmarks/speed_loads.py).
         weights_follow = without_random_init() if source else nullcontext()
         with logging_disabled(logging.ERROR), weights_follow:
             net, _, preprocess = open_clip.create_model_and_transforms(
