@@ -3,9 +3,9 @@ models once.
 
 A helper first pays its start (spawn, imports, every model loaded: about 5 s of CPU on the
 2-core test machine, 4 of them importing torch, torchvision and MediaPipe) before it judges
-anything, so this process, whose models are loaded
-already, judges from the first batch meanwhile, and a helper gets work only once it is
-ready; helpers are started only where each process gets ``MIN_IMAGES_PER_WORKER`` images.
+anything, so this process, whose models are loaded already, judges from the first batch
+meanwhile, and a helper gets work only once it is ready; helpers are started only where
+each process gets ``MIN_IMAGES_PER_WORKER`` images.
 Threads are shared out by ``t2iqa.core.threads``.
 """
 
@@ -25,8 +25,8 @@ from t2iqa.qa.verdicts import Policy, QAVerdict, build_bound, check_batch
 
 # Images per process below which a helper is not started: 40 images on 2 processes ran
 # 1.70-1.79x one process (the default checks, 1.35-1.4 s per image on one core); with less
-# work the helper would start (its CPU taken from
-# others on a busy machine) only to be stopped unused.
+# work the helper would start (its CPU taken from others on a busy machine) only to be
+# stopped unused.
 MIN_IMAGES_PER_WORKER = 20
 _worker_checks: list[Check] | None = None
 _worker_policy: Policy | None = None

@@ -92,7 +92,7 @@ def test_random_init_is_skipped_in_this_thread_only_and_restored() -> None:
         other = threading.Thread(target=torch.nn.init.normal_, args=(theirs,))
         other.start()
         other.join()
-        built = torch.nn.Linear(3, 2)  # a module's own reset_parameters is skipped too
+        built = torch.nn.Linear(3, 2)  # built inside, it takes the file's weights as usual
         built.load_state_dict({"weight": torch.ones(2, 3), "bias": torch.ones(2)})
     assert torch.equal(mine, torch.zeros(4))  # left as it was
     assert not torch.equal(theirs, torch.zeros(4))  # another thread draws as usual
